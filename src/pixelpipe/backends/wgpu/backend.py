@@ -1,0 +1,233 @@
+"""The WebGPU backend: runs a plan as compute dispatches on one device."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from pixelpipe.backends.base import Backend
+from pixelpipe.backends.wgpu.device import create_device
+from pixelpipe.backends.wgpu.fuse import fused_shader
+from pixelpipe.backends.wgpu.pool import BufferPool, Staging
+from pixelpipe.errors import GPUError
+from pixelpipe.ops.base import Array, GpuPass, load_wgsl
+from pixelpipe.pipeline.plan import Plan
+
+WORKGROUP = 16
+PIXEL_BYTES = 16  # vec4<f32>
+
+
+def prelude() -> str:
+    """The WGSL declarations every pixelpipe kernel starts with (see ``prelude.wgsl``)."""
+    return load_wgsl("pixelpipe.backends.wgpu", "prelude.wgsl")
+
+
+def source_bindings(n_inputs: int) -> str:
+    """WGSL declarations of the read-only inputs ``src0``… at bindings 3…."""
+    return "".join(
+        f"@group(0) @binding({3 + i}) var<storage, read> src{i}: array<vec4<f32>>;\n"
+        for i in range(n_inputs)
+    )
+
+
+@dataclass
+class _Dispatch:
+    shader: str
+    inputs: list[Any]
+    output: Any
+    params: Array
+    in_size: tuple[int, int]
+    out_size: tuple[int, int]
+
+
+class WgpuBackend(Backend):
+    """Runs plans on one WebGPU device.
+
+    Buffers come from a size-keyed pool, parameters are written into pooled
+    buffers with ``queue.write_buffer``, compiled pipelines are cached by
+    shader source, and a whole plan is recorded into ONE command encoder with
+    no readback between stages; the final download is the only sync.
+    """
+
+    name = "wgpu"
+
+    def __init__(self, adapter: Any, info: dict[str, Any]) -> None:
+        import wgpu
+
+        self._wgpu = wgpu
+        self.adapter = adapter
+        self.info = info
+        self.device = create_device(adapter)
+        self.limits = {k: int(v) for k, v in self.device.limits.items() if isinstance(v, int)}
+        self.max_binding = min(self.limits["max-storage-buffer-binding-size"],
+                               self.limits["max-buffer-size"])
+        self.max_groups = self.limits["max-compute-workgroups-per-dimension"]
+        self.pool = BufferPool(self.device)
+        self.staging = Staging(self.device)
+        self._pipelines: dict[tuple[str, int], Any] = {}
+        self._layouts: dict[int, Any] = {}
+        self._lock = threading.Lock()
+        self.kernels_dispatched = 0  # dispatches of the last run (tests count fusion with it)
+
+    def describe(self) -> str:
+        return f"wgpu: {self.info['name']} ({self.info['backend']}, {self.info['type']})"
+
+    # --- compiled pipelines ----------------------------------------------------
+    def bind_group_layout(self, n_inputs: int) -> Any:
+        """The explicit layout: dst, params, dims, then ``n_inputs`` read-only sources."""
+        if n_inputs not in self._layouts:
+            S = self._wgpu.ShaderStage.COMPUTE
+            bt = self._wgpu.BufferBindingType
+            entries = [
+                {"binding": 0, "visibility": S, "buffer": {"type": bt.storage}},
+                {"binding": 1, "visibility": S, "buffer": {"type": bt.read_only_storage}},
+                {"binding": 2, "visibility": S, "buffer": {"type": bt.uniform}},
+            ] + [
+                {"binding": 3 + i, "visibility": S, "buffer": {"type": bt.read_only_storage}}
+                for i in range(n_inputs)
+            ]
+            self._layouts[n_inputs] = self.device.create_bind_group_layout(entries=entries)
+        return self._layouts[n_inputs]
+
+    def pipeline(self, body: str, n_inputs: int) -> Any:
+        """Compiled compute pipeline for ``body`` (WGSL after the prelude), cached by source."""
+        key = (body, n_inputs)
+        pipe = self._pipelines.get(key)
+        if pipe is None:
+            source = prelude() + source_bindings(n_inputs) + body
+            try:
+                module = self.device.create_shader_module(code=source)
+                layout = self.device.create_pipeline_layout(
+                    bind_group_layouts=[self.bind_group_layout(n_inputs)]
+                )
+                pipe = self.device.create_compute_pipeline(
+                    layout=layout, compute={"module": module, "entry_point": "main"}
+                )
+            except Exception as exc:
+                raise GPUError(f"{self.describe()}: shader compilation failed: {exc}") from exc
+            self._pipelines[key] = pipe
+        return pipe
+
+    # --- dispatch geometry -------------------------------------------------------
+    def groups(self, height: int, width: int) -> tuple[int, int, int]:
+        """(tiles_x, groups_x, groups_y) covering ``height x width`` in 16x16 tiles.
+
+        A plain 2-D grid when it fits the per-dimension limit, otherwise the
+        tiles are numbered linearly and folded into a (groups_x, groups_y) grid.
+        """
+        tiles_x = -(-width // WORKGROUP)
+        tiles_y = -(-height // WORKGROUP)
+        if tiles_x <= self.max_groups and tiles_y <= self.max_groups:
+            return tiles_x, tiles_x, tiles_y
+        total = tiles_x * tiles_y
+        gx = min(total, self.max_groups)
+        gy = -(-total // gx)
+        if gy > self.max_groups:
+            raise GPUError(f"{self.describe()}: image of {width}x{height} needs too many workgroups")
+        return tiles_x, gx, gy
+
+    def check_size(self, nbytes: int) -> None:
+        if nbytes > self.max_binding:
+            raise GPUError(
+                f"{self.describe()}: a buffer of {nbytes / 2**20:.0f} MiB exceeds the adapter's "
+                f"storage-buffer binding limit of {self.max_binding / 2**20:.0f} MiB"
+            )
+
+    # --- running a plan --------------------------------------------------------
+    def run(self, plan: Plan, rgba: Array) -> Array:
+        with self._lock:
+            return self._run(plan, rgba)
+
+    def _run(self, plan: Plan, rgba: Array) -> Array:
+        h, w = rgba.shape[:2]
+        nbytes = h * w * PIXEL_BYTES
+        self.check_size(nbytes)
+        if not plan.stages:
+            return rgba.copy()
+        src = self.pool.acquire(nbytes)
+        self.staging.upload(rgba, src)
+
+        dispatches: list[_Dispatch] = []
+        owned: list[Any] = [src]
+        cur, size = src, (h, w)
+        for stage in plan.stages:
+            if stage.fused:
+                out = self.pool.acquire(size[0] * size[1] * PIXEL_BYTES)
+                owned.append(out)
+                body, params = fused_shader(stage.ops)  # type: ignore[arg-type]
+                dispatches.append(_Dispatch(body, [cur], out, params, size, size))
+                cur = out
+                continue
+            op = stage.ops[0]
+            produced: list[Any] = []
+            op_in, op_in_size = cur, size
+            for gp in op.gpu_passes(*op_in_size):
+                self._check_pass(gp)
+                out_bytes = gp.out_size[0] * gp.out_size[1] * PIXEL_BYTES
+                self.check_size(out_bytes)
+                out = self.pool.acquire(out_bytes)
+                owned.append(out)
+                ins = [op_in if name == "in" else produced[int(name[1:])] for name in gp.inputs]
+                dispatches.append(
+                    _Dispatch(gp.shader, ins, out, gp.params, op_in_size, gp.out_size)
+                )
+                produced.append(out)
+            cur, size = produced[-1], op.output_shape(*op_in_size)
+
+        side: list[Any] = []
+        enc = self.device.create_command_encoder()
+        for d in dispatches:
+            side.extend(self._record(enc, d))
+        try:
+            self.device.queue.submit([enc.finish()])
+            result = np.empty((size[0], size[1], 4), np.float32)
+            self.staging.download(cur, result)
+        except Exception as exc:
+            raise GPUError(f"{self.describe()}: {exc}") from exc
+        finally:
+            for b in owned + side:
+                self.pool.release(b)
+        self.kernels_dispatched = len(dispatches)
+        return result
+
+    @staticmethod
+    def _check_pass(gp: GpuPass) -> None:
+        if gp.out_size[0] <= 0 or gp.out_size[1] <= 0:
+            raise GPUError(f"a GPU pass produces an empty image {gp.out_size}")
+
+    def _record(self, enc: Any, d: _Dispatch) -> list[Any]:
+        """Record one dispatch into ``enc``; return the side buffers it borrowed."""
+        u = self._wgpu.BufferUsage
+        pipe = self.pipeline(d.shader, len(d.inputs))
+        params = np.ascontiguousarray(d.params, np.float32).reshape(-1, 4)
+        if params.shape[0] == 0:
+            params = np.zeros((1, 4), np.float32)
+        self.check_size(params.nbytes)
+        pbuf = self.pool.acquire(params.nbytes, u.STORAGE | u.COPY_DST)
+        self.device.queue.write_buffer(pbuf, 0, params)
+        out_h, out_w = d.out_size
+        tiles_x, gx, gy = self.groups(out_h, out_w)
+        dims = np.array([d.in_size[1], d.in_size[0], out_w, out_h, tiles_x, gx, 0, 0], np.uint32)
+        dbuf = self.pool.acquire(dims.nbytes, u.UNIFORM | u.COPY_DST)
+        self.device.queue.write_buffer(dbuf, 0, dims)
+        entries = [
+            {"binding": 0, "resource": {"buffer": d.output, "offset": 0,
+                                        "size": out_h * out_w * PIXEL_BYTES}},
+            {"binding": 1, "resource": {"buffer": pbuf, "offset": 0, "size": params.nbytes}},
+            {"binding": 2, "resource": {"buffer": dbuf, "offset": 0, "size": dims.nbytes}},
+        ] + [
+            {"binding": 3 + i, "resource": {"buffer": b, "offset": 0,
+                                            "size": d.in_size[0] * d.in_size[1] * PIXEL_BYTES}}
+            for i, b in enumerate(d.inputs)
+        ]
+        bg = self.device.create_bind_group(layout=self.bind_group_layout(len(d.inputs)),
+                                           entries=entries)
+        cp = enc.begin_compute_pass()
+        cp.set_pipeline(pipe)
+        cp.set_bind_group(0, bg)
+        cp.dispatch_workgroups(gx, gy, 1)
+        cp.end()
+        return [pbuf, dbuf]

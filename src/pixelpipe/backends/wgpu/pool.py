@@ -1,0 +1,114 @@
+"""Reusable GPU buffers: a pool keyed by size, and persistent staging buffers."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+#: Sizes are rounded up to this granularity so that images of nearly equal
+#: size share pooled buffers.
+_GRANULE = 256
+
+
+def _round(nbytes: int) -> int:
+    return max(_GRANULE, -(-nbytes // _GRANULE) * _GRANULE)
+
+
+class BufferPool:
+    """Storage / uniform buffers reused across runs, keyed by (usage, rounded size)."""
+
+    def __init__(self, device: Any) -> None:
+        import wgpu
+
+        self._wgpu = wgpu
+        self.device = device
+        self._free: dict[tuple[int, int], list[Any]] = defaultdict(list)
+        self.created = 0
+
+    def acquire(self, nbytes: int, usage: int | None = None) -> Any:
+        """A buffer of at least ``nbytes`` (contents undefined)."""
+        if usage is None:
+            u = self._wgpu.BufferUsage
+            usage = u.STORAGE | u.COPY_SRC | u.COPY_DST
+        key = (int(usage), _round(nbytes))
+        free = self._free[key]
+        if free:
+            return free.pop()
+        self.created += 1
+        return self.device.create_buffer(size=key[1], usage=usage)
+
+    def release(self, buf: Any) -> None:
+        """Return ``buf`` to the pool; it may be handed out again at once."""
+        self._free[(int(buf.usage), int(buf.size))].append(buf)
+
+    def clear(self) -> None:
+        for bufs in self._free.values():
+            for b in bufs:
+                b.destroy()
+        self._free.clear()
+
+
+class Staging:
+    """Two persistent mapped staging buffers per direction, used alternately.
+
+    Transfers are cut into chunks of at most :attr:`chunk` bytes: while the
+    GPU copies one chunk, the host fills (or drains) the other buffer.
+    """
+
+    def __init__(self, device: Any, chunk: int = 32 << 20) -> None:
+        import wgpu
+
+        self._wgpu = wgpu
+        self.device = device
+        self.chunk = chunk
+        u = wgpu.BufferUsage
+        self._up = [device.create_buffer(size=chunk, usage=u.MAP_WRITE | u.COPY_SRC)
+                    for _ in range(2)]
+        self._down = [device.create_buffer(size=chunk, usage=u.MAP_READ | u.COPY_DST)
+                      for _ in range(2)]
+
+    def upload(self, data: npt.NDArray[Any], dst: Any) -> None:
+        """Copy the bytes of contiguous ``data`` into the start of GPU buffer ``dst``."""
+        raw = np.ascontiguousarray(data).reshape(-1).view(np.uint8)
+        n = raw.size
+        if n <= (1 << 20):
+            self.device.queue.write_buffer(dst, 0, raw)
+            return
+        mapw = self._wgpu.MapMode.WRITE
+        for k, off in enumerate(range(0, n, self.chunk)):
+            size = min(self.chunk, n - off)
+            stg = self._up[k % 2]
+            stg.map_sync(mapw, 0, self.chunk)
+            stg.write_mapped(raw[off:off + size], 0)
+            stg.unmap()
+            enc = self.device.create_command_encoder()
+            enc.copy_buffer_to_buffer(stg, 0, dst, off, size)
+            self.device.queue.submit([enc.finish()])
+
+    def download(self, src: Any, out: npt.NDArray[Any]) -> None:
+        """Fill contiguous ``out`` with the first ``out.nbytes`` bytes of GPU buffer ``src``."""
+        raw = out.reshape(-1).view(np.uint8)
+        n = raw.size
+        mapr = self._wgpu.MapMode.READ
+        offsets = list(range(0, n, self.chunk))
+
+        def submit(k: int) -> None:
+            off = offsets[k]
+            enc = self.device.create_command_encoder()
+            enc.copy_buffer_to_buffer(src, off, self._down[k % 2], 0, min(self.chunk, n - off))
+            self.device.queue.submit([enc.finish()])
+
+        submit(0)
+        for k, off in enumerate(offsets):
+            if k + 1 < len(offsets):
+                submit(k + 1)
+            size = min(self.chunk, n - off)
+            stg = self._down[k % 2]
+            stg.map_sync(mapr, 0, size)
+            view = stg.read_mapped(0, size, copy=False)
+            raw[off:off + size] = np.frombuffer(view, np.uint8)
+            del view
+            stg.unmap()

@@ -1,0 +1,29 @@
+// Prelude prepended to every pixelpipe compute shader.
+//
+// Images are row-major arrays of RGBA float32 pixels. Invocations run in
+// 16x16 workgroups, one pixel each. Workgroups are numbered linearly and
+// folded onto the image's grid of 16x16 tiles, so the dispatch stays within
+// 65,535 workgroups per dimension for any image size (a plain 2-D dispatch
+// cannot cover more than 1,048,560 rows or columns).
+
+struct Dims {
+    in_w: u32,
+    in_h: u32,
+    out_w: u32,
+    out_h: u32,
+    tiles_x: u32,   // ceil(out_w / 16)
+    groups_x: u32,  // workgroups dispatched along x
+    _pad0: u32,
+    _pad1: u32,
+}
+
+@group(0) @binding(0) var<storage, read_write> dst: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> params: array<vec4<f32>>;
+@group(0) @binding(2) var<uniform> dims: Dims;
+
+fn pixel_coord(wid: vec3<u32>, lid: vec3<u32>) -> vec2<u32> {
+    let tile = wid.y * dims.groups_x + wid.x;
+    let tx = tile % dims.tiles_x;
+    let ty = tile / dims.tiles_x;
+    return vec2<u32>(tx * 16u + lid.x, ty * 16u + lid.y);
+}

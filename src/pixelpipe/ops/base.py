@@ -1,0 +1,214 @@
+"""The operation contract every catalogue op follows.
+
+An op is a frozen pydantic model: its fields are its parameters (names,
+units, ranges, defaults and descriptions live in the field definitions, so
+the same model validates TOML, builds CLI help and exports JSON Schema).
+The class carries:
+
+* ``op_name``: the name used in TOML files and ``--op`` strings;
+* ``kind``: how the planner treats it (:class:`OpKind`);
+* :meth:`Op.reference`: the canonical implementation, written against the
+  array namespace of its input (NumPy now, CuPy later);
+* a WebGPU implementation: pointwise ops give a WGSL *function* over one
+  pixel (:meth:`PointwiseOp.wgsl`) so that chains can be fused into one
+  kernel; other kinds give full compute passes (:meth:`Op.gpu_passes`).
+
+Pixel layout seen by every op, on every backend: float32 ``(H, W, 4)`` RGBA.
+The executor expands 1-channel images to ``(g, g, g, 1)`` and 3-channel ones
+to ``(r, g, b, 1)`` before the first op and cuts the result back to the
+source's channel count after the last (grey: channel 0). Colour ops leave
+alpha untouched unless their note says otherwise.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from types import ModuleType
+from typing import Any, ClassVar
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from pixelpipe.errors import ParameterError
+
+Array = npt.NDArray[np.float32]
+
+
+class OpKind(enum.StrEnum):
+    """How the planner treats an op."""
+
+    POINTWISE = "pointwise"  #: out[y, x] depends on in[y, x] only; fusable
+    NEIGHBORHOOD = "neighborhood"  #: out[y, x] depends on a window of ``radius`` pixels
+    GLOBAL = "global"  #: needs image-wide statistics first
+    GEOMETRY = "geometry"  #: changes size or sampling grid
+    FRAMES = "frames"  #: reduces a stack of frames
+
+
+def array_namespace(x: Any) -> ModuleType:
+    """The array module (``numpy``; ``cupy`` for CuPy arrays) that owns ``x``."""
+    mod = type(x).__module__.split(".")[0]
+    if mod == "cupy":  # pragma: no cover - no CuPy in CI
+        import cupy
+
+        return cupy
+    return np
+
+
+@cache
+def load_wgsl(package: str, name: str) -> str:
+    """Text of the WGSL file ``name`` shipped in ``package`` (e.g. ``pixelpipe.ops.color``)."""
+    return resources.files(package).joinpath(name).read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class GpuPass:
+    """One compute dispatch of a non-pointwise op on the WebGPU backend.
+
+    The backend prepends a prelude to ``shader`` that declares:
+
+    * ``dst: array<vec4<f32>>`` (binding 0, read-write): the pass output,
+      ``out_h * out_w`` pixels, row-major;
+    * ``params: array<vec4<f32>>`` (binding 1, read): :attr:`params`;
+    * ``dims: Dims`` (binding 2, uniform): ``in_w, in_h, out_w, out_h`` and
+      the dispatch folding fields;
+    * ``src0``, ``src1`` … (bindings 3…, read): the inputs named in :attr:`inputs`,
+      all of size ``in_w x in_h``;
+    * ``fn pixel_coord(wid, lid) -> vec2<u32>``: the pixel this invocation
+      owns; the dispatch is folded so any image size fits in 65,535
+      workgroups per dimension. Invocations past ``out_w``/``out_h`` must return.
+
+    The shader's entry point is ``main`` with ``@workgroup_size(16, 16)``.
+    """
+
+    shader: str
+    params: Array
+    out_size: tuple[int, int]  #: (height, width) of this pass's output
+    inputs: tuple[str, ...] = ("in",)  #: "in" = the op input; "p0", "p1" … = earlier passes
+
+
+class Op(BaseModel):
+    """Base class of catalogue operations (see the module docstring)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    op_name: ClassVar[str] = ""
+    kind: ClassVar[OpKind] = OpKind.POINTWISE
+
+    _registry: ClassVar[dict[str, type[Op]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        name = cls.__dict__.get("op_name")
+        if name:
+            if name in Op._registry and Op._registry[name] is not cls:
+                raise RuntimeError(f"op name {name!r} registered twice")
+            Op._registry[name] = cls
+
+    # --- planning ------------------------------------------------------------
+    def radius(self) -> int:
+        """Neighbourhood radius in pixels (0 for pointwise and geometry ops)."""
+        return 0
+
+    def output_shape(self, height: int, width: int) -> tuple[int, int]:
+        """Output ``(height, width)`` for an input of ``(height, width)``."""
+        return height, width
+
+    # --- implementations -----------------------------------------------------
+    def reference(self, x: Array) -> Array:
+        """Canonical result: ``x`` float32 (H, W, 4) -> float32 (H', W', 4)."""
+        raise NotImplementedError
+
+    def gpu_passes(self, height: int, width: int) -> list[GpuPass]:
+        """The WebGPU passes for an input of ``(height, width)`` (non-pointwise ops)."""
+        raise NotImplementedError
+
+    # --- construction from configuration ------------------------------------
+    @classmethod
+    def from_config(cls, config: dict[str, Any], base_dir: Path | None = None) -> Op:
+        """Build the op from a TOML table or parsed ``--op`` string.
+
+        ``base_dir`` resolves relative paths (LUT files). Raises
+        :class:`~pixelpipe.errors.ParameterError` naming the op and the field.
+        """
+        try:
+            return cls(**config)
+        except ValidationError as exc:
+            raise ParameterError(format_validation_error(cls.op_name, exc)) from None
+        except (TypeError, ValueError) as exc:
+            raise ParameterError(f"op {cls.op_name!r}: {exc}") from None
+
+
+class PointwiseOp(Op):
+    """An op whose output pixel depends on the same input pixel only.
+
+    Subclasses give :meth:`wgsl` (WGSL source defining helper functions and
+    the function named by :meth:`wgsl_function`, signature
+    ``fn NAME(c: vec4<f32>, base: u32) -> vec4<f32>``, which reads its
+    parameters as ``params[base + i]``) and :meth:`params` (the values at
+    ``params[base]`` onward). Numbers that vary between instances belong in
+    :meth:`params`, so that changing them reuses the compiled pipeline; only
+    structural choices (clamp style, interpolation) may change the source.
+    """
+
+    kind: ClassVar[OpKind] = OpKind.POINTWISE
+
+    def wgsl(self) -> str:
+        raise NotImplementedError
+
+    def wgsl_function(self) -> str:
+        """Name of the per-pixel function defined in :meth:`wgsl`."""
+        return self.op_name
+
+    def params(self) -> Array:
+        """Parameters packed as float32 ``(n, 4)``; ``n`` may be 0."""
+        return np.zeros((0, 4), np.float32)
+
+
+def format_validation_error(op_name: str, exc: ValidationError) -> str:
+    """One line naming the op, each bad field and what is wrong with it."""
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(op)"
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown parameter"
+        parts.append(f"{loc}: {msg}")
+    return f"op {op_name!r}: " + "; ".join(parts)
+
+
+def registry() -> dict[str, type[Op]]:
+    """Every registered op class by ``op_name``."""
+    import pixelpipe.ops  # noqa: F401  (importing the families registers them)
+
+    return dict(Op._registry)
+
+
+def get_op_class(name: str) -> type[Op]:
+    """The op class called ``name``; :class:`ParameterError` listing the known names if none."""
+    ops = registry()
+    try:
+        return ops[name]
+    except KeyError:
+        raise ParameterError(
+            f"unknown op {name!r}; known ops: {', '.join(sorted(ops))}"
+        ) from None
+
+
+def pack_params(*rows: Any) -> Array:
+    """Pack scalars / short sequences into float32 ``(n, 4)`` rows, one row per argument.
+
+    Each argument is a number or a sequence of up to 4 numbers; rows are
+    zero-padded to 4 lanes.
+    """
+    out = np.zeros((len(rows), 4), np.float32)
+    for i, r in enumerate(rows):
+        v = np.atleast_1d(np.asarray(r, np.float64)).ravel()
+        if v.size > 4:
+            raise ValueError("a parameter row holds at most 4 values")
+        out[i, : v.size] = v
+    return out
