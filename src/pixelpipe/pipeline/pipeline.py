@@ -126,7 +126,9 @@ class Pipeline:
         ops: list[Op] = []
         for i, table in enumerate(tables):
             if not isinstance(table, dict):
-                raise PipelineError(f"{source}: ops[{i}] must be a table, got {type(table).__name__}")
+                raise PipelineError(
+                    f"{source}: ops[{i}] must be a table, got {type(table).__name__}"
+                )
             table = dict(table)
             name = table.pop("op", None)
             if not isinstance(name, str):

@@ -126,7 +126,9 @@ class WgpuBackend(Backend):
         gx = min(total, self.max_groups)
         gy = -(-total // gx)
         if gy > self.max_groups:
-            raise GPUError(f"{self.describe()}: image of {width}x{height} needs too many workgroups")
+            raise GPUError(
+                f"{self.describe()}: image of {width}x{height} needs too many workgroups"
+            )
         return tiles_x, gx, gy
 
     def check_size(self, nbytes: int) -> None:

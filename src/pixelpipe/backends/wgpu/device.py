@@ -53,7 +53,7 @@ def adapter_info(adapter: Any, index: int) -> dict[str, Any]:
 
 
 def enumerate_adapters() -> list[tuple[Any, dict[str, Any]]]:
-    """Every adapter wgpu sees, with its description. Raises BackendUnavailable if wgpu is absent."""
+    """Every adapter wgpu sees, described; BackendUnavailable if wgpu is absent."""
     wgpu = _wgpu()
     try:
         adapters = wgpu.gpu.enumerate_adapters_sync()
@@ -109,7 +109,10 @@ def select_adapter(spec: str | None = None) -> tuple[Any, dict[str, Any]]:
 
 
 def create_device(adapter: Any) -> Any:
-    """A device with the adapter's real limits (not WebGPU's defaults) and timestamp queries if offered."""
+    """A device with the adapter's real limits (not WebGPU's defaults).
+
+    Timestamp queries are enabled where the adapter offers them.
+    """
     limits = {k: adapter.limits[k] for k in KEY_LIMITS if k in adapter.limits}
     features = [f for f in ("timestamp-query",) if f in adapter.features]
     return adapter.request_device_sync(

@@ -1,5 +1,6 @@
-"""Colour ops: pointwise transforms of RGB values."""
+"""Colour ops: pointwise transforms of RGB values.
 
-from pixelpipe.ops.color.exposure import Exposure
+Each op module registers itself when imported; add one re-export line per op.
+"""
 
-__all__ = ["Exposure"]
+from pixelpipe.ops.color.exposure import Exposure as Exposure

@@ -1,1 +1,4 @@
-"""spatial ops."""
+"""spatial ops.
+
+Each op module registers itself when imported; add one re-export line per op.
+"""
