@@ -2,3 +2,6 @@
 
 Each op module registers itself when imported; add one re-export line per op.
 """
+from pixelpipe.ops.spatial.box_blur import BoxBlur as BoxBlur
+from pixelpipe.ops.spatial.gaussian_blur import GaussianBlur as GaussianBlur
+from pixelpipe.ops.spatial.unsharp_mask import UnsharpMask as UnsharpMask
