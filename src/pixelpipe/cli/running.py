@@ -1,0 +1,323 @@
+"""``pixelpipe apply`` and ``pixelpipe demo``: read, run a pipeline, write.
+
+Order of work, so that bad input fails before anything slow and nothing is
+written unless everything succeeded:
+
+1. check the paths (input exists; output is not the input; output does not
+   exist unless ``--overwrite``; output folder exists);
+2. build the pipeline (``--pipeline`` TOML or ``--op`` strings);
+3. start the backend;
+4. read the input, run the plan, write the output (the writer writes to a
+   temporary file and renames it into place, so a failure leaves no
+   partial output).
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from types import TracebackType
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.status import Status
+
+from pixelpipe.cli.errors import UsageProblem
+from pixelpipe.errors import InputError, OutputError
+from pixelpipe.pipeline import Pipeline
+
+#: Name printed before each stderr line.
+PROG = "pixelpipe"
+#: The bundled demo pipeline (cdl -> lut3d -> resize), beside the bundled LUT.
+DEMO_PIPELINE = "demo.toml"
+#: Default output of ``pixelpipe demo``, in the current folder.
+DEMO_OUTPUT = "pixelpipe-demo.png"
+#: Seconds of work before the progress spinner appears.
+SPINNER_DELAY_S = 1.0
+
+
+class BackendName(enum.StrEnum):
+    """Values of ``--backend``."""
+
+    auto = "auto"
+    cpu = "cpu"
+    wgpu = "wgpu"
+
+
+class BitDepth(enum.StrEnum):
+    """Values of ``--bit-depth`` (``32`` is the same as ``float``)."""
+
+    b8 = "8"
+    b16 = "16"
+    half = "half"
+    float = "float"
+    b32 = "32"
+
+
+def writer_bit_depth(value: BitDepth | None) -> int | str | None:
+    """``--bit-depth`` as :func:`pixelpipe.io.write` takes it: 8, 16, ``"half"``, ``"float"``."""
+    if value is None:
+        return None
+    return {"8": 8, "16": 16, "half": "half", "float": "float", "32": "float"}[value.value]
+
+
+# --- progress ---------------------------------------------------------------
+class Activity:
+    """A rich spinner on stderr that appears only once work has taken longer than a second.
+
+    Nothing is drawn when stderr is not a terminal (pipes, logs, tests).
+    """
+
+    def __init__(self, message: str, delay_s: float = SPINNER_DELAY_S) -> None:
+        self._console = Console(stderr=True)
+        self._message = message
+        self._delay = delay_s
+        self._lock = threading.Lock()
+        self._status: Status | None = None
+        self._timer: threading.Timer | None = None
+        self._closed = False
+
+    def __enter__(self) -> Activity:
+        if self._console.is_terminal:
+            self._timer = threading.Timer(self._delay, self._show)
+            self._timer.daemon = True
+            self._timer.start()
+        return self
+
+    def _show(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._status = Status(self._message, console=self._console, spinner="dots")
+            self._status.start()
+
+    def update(self, message: str) -> None:
+        """Change the spinner's text (shown now if the spinner is up, else when it appears)."""
+        with self._lock:
+            self._message = message
+            if self._status is not None:
+                self._status.update(message)
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        with self._lock:
+            self._closed = True
+            if self._status is not None:
+                self._status.stop()
+                self._status = None
+
+
+@contextmanager
+def _timed(timings: list[tuple[str, float]], what: str) -> Iterator[None]:
+    t0 = time.perf_counter()
+    yield
+    timings.append((what, time.perf_counter() - t0))
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+# --- checks -------------------------------------------------------------------
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+    except OSError:
+        pass
+    return a.resolve() == b.resolve()
+
+
+def check_paths(input_path: Path, output_path: Path, overwrite: bool) -> None:
+    """Refuse, before any work, what would fail or destroy data.
+
+    Raises :class:`InputError` (input missing or not a file) or
+    :class:`OutputError` (output is the input, exists without
+    ``overwrite``, is a folder, or its folder does not exist).
+    """
+    if not input_path.exists():
+        raise InputError(input_path, "no such file")
+    if not input_path.is_file():
+        raise InputError(input_path, "not a file")
+    if _same_file(input_path, output_path):
+        raise OutputError(output_path, "is the input file; choose another output path")
+    if output_path.is_dir():
+        raise OutputError(output_path, "is a folder; give a file name")
+    if output_path.exists() and not overwrite:
+        raise OutputError(output_path, "already exists; pass --overwrite to replace it")
+    parent = output_path.parent
+    if not parent.is_dir():
+        raise OutputError(output_path, f"folder {str(parent)!r} does not exist")
+
+
+def run_file(
+    input_path: Path,
+    output_path: Path,
+    pipeline: Pipeline,
+    backend: str,
+    adapter: str | None,
+    bit_depth: BitDepth | None,
+    overwrite: bool,
+    verbose: bool,
+) -> Path:
+    """Read ``input_path``, run ``pipeline`` on ``backend``, write ``output_path``.
+
+    Returns the written path. Paths must have passed :func:`check_paths`.
+    Errors: whatever :mod:`pixelpipe.io` and the backend raise
+    (:class:`~pixelpipe.errors.PixelpipeError` subclasses for bad input).
+    """
+    from pixelpipe import io
+    from pixelpipe.backends import get_backend
+
+    timings: list[tuple[str, float]] = []
+    plan = pipeline.plan()
+    with Activity(f"starting the {backend} backend") as activity:
+        with _timed(timings, "backend start"):
+            be = get_backend(backend, adapter)
+        if verbose:
+            _say(f"{PROG}: backend: {be.describe()}")
+            _say(f"{PROG}: plan:")
+            for line in plan.describe().splitlines():
+                _say(f"  {line}")
+        activity.update(f"reading {input_path}")
+        with _timed(timings, "read"):
+            image = io.read(input_path)
+        if verbose:
+            oh, ow = plan.output_shape(image.height, image.width)
+            _say(f"{PROG}: input {image.width}x{image.height}, {image.channels} channel(s)"
+                 f" -> output {ow}x{oh}")
+        activity.update(f"running {len(pipeline)} op(s) on {be.describe()}")
+        with _timed(timings, "run"):
+            result = pipeline.run(image, backend=be)
+        activity.update(f"writing {output_path}")
+        with _timed(timings, "write"):
+            written = io.write(output_path, result, bit_depth=writer_bit_depth(bit_depth),
+                               overwrite=overwrite, source=input_path)
+    if verbose:
+        total = sum(t for _, t in timings)
+        parts = ", ".join(f"{what} {t * 1e3:.1f} ms" for what, t in timings)
+        _say(f"{PROG}: timings: {parts}; total {total * 1e3:.1f} ms")
+    return Path(written)
+
+
+# --- commands -----------------------------------------------------------------
+BackendOpt = Annotated[
+    BackendName,
+    typer.Option("--backend", "-b", case_sensitive=False,
+                 help="Where to run: auto (a hardware GPU adapter if there is one, else the "
+                      "CPU with a notice), cpu (NumPy reference) or wgpu (WebGPU; an error "
+                      "if it cannot start)."),
+]
+AdapterOpt = Annotated[
+    str | None,
+    typer.Option("--adapter", "-a", metavar="NAME",
+                  help="WebGPU adapter: index or case-insensitive part of its name, vendor or "
+                       "backend (see 'pixelpipe backends'); may pick a software adapter such "
+                       "as llvmpipe. Default: PIXELPIPE_ADAPTER, else the best hardware one."),
+]
+VerboseOpt = Annotated[
+    bool,
+    typer.Option("--verbose", "-v",
+                 help="Print the plan, the backend and timings on stderr."),
+]
+
+
+def apply(
+    input_path: Annotated[
+        Path, typer.Argument(metavar="IN", show_default=False,
+                             help="Input image (PNG, JPEG, TIFF, EXR ...).")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", metavar="OUT", show_default=False,
+                           help="Output image; the format follows the extension.")],
+    pipeline: Annotated[
+        Path | None,
+        typer.Option("--pipeline", "-p", metavar="FILE.toml",
+                     help="Pipeline file: [[ops]] tables, each with op = \"name\" and its "
+                          "parameters; relative paths inside resolve against its folder."),
+    ] = None,
+    op: Annotated[
+        list[str] | None,
+        typer.Option("--op", metavar="\"NAME k=v ...\"",
+                     help="One op and its parameters, e.g. \"cdl slope=1.1,1,0.9 "
+                          "power=1,1.1,0.95\"; repeat for a chain (applied in order). "
+                          "Lists are comma-separated. See 'pixelpipe ops NAME'."),
+    ] = None,
+    backend: BackendOpt = BackendName.auto,
+    adapter: AdapterOpt = None,
+    bit_depth: Annotated[
+        BitDepth | None,
+        typer.Option("--bit-depth", "-d", case_sensitive=False,
+                     help="Output sample type: 8 or 16 (unsigned integers), half (float16), "
+                          "float or 32 (float32). Default: the source's, where the output "
+                          "format can hold it."),
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace OUT if it exists.")] = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Apply a pipeline of catalogue ops to an image.
+
+    Give the pipeline either as a TOML file (--pipeline) or as one or more
+    --op strings. Nothing is written unless every step succeeds, and OUT is
+    never the input file.
+
+    \b
+    Examples:
+      pixelpipe apply photo.jpg -o out.png --op "exposure stops=0.5"
+      pixelpipe apply in.exr -o out.tiff --bit-depth 16 --pipeline look.toml
+      pixelpipe apply in.png -o out.tiff --backend wgpu --adapter llvmpipe \\
+          --op "cdl slope=1.1,1,0.9 power=1,1.1,0.95" --op "resize width=512"
+    """
+    ops = list(op or [])
+    if pipeline is not None and ops:
+        raise UsageProblem("apply: give either --pipeline or --op, not both")
+    if pipeline is None and not ops:
+        raise UsageProblem("apply: give a pipeline: --pipeline FILE.toml or one or more --op")
+    if adapter is not None and backend == BackendName.cpu:
+        raise UsageProblem("apply: --adapter selects a WebGPU adapter; it does not apply to "
+                               "--backend cpu")
+    check_paths(input_path, output, overwrite)
+    pipe = Pipeline.from_toml(pipeline) if pipeline is not None else Pipeline.from_strings(ops)
+    run_file(input_path, output, pipe, backend.value, adapter, bit_depth, overwrite, verbose)
+
+
+def demo_pipeline_path() -> Path:
+    """Path of the bundled demo pipeline (``pixelpipe/data/demo.toml``)."""
+    return Path(str(resources.files("pixelpipe").joinpath("data", DEMO_PIPELINE)))
+
+
+def demo(
+    output: Annotated[
+        Path, typer.Option("--output", "-o", metavar="OUT",
+                           help="Where to write the result (replaced if it exists).")
+    ] = Path(DEMO_OUTPUT),
+    backend: BackendOpt = BackendName.auto,
+    adapter: AdapterOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Run the bundled demo pipeline on the bundled sample image.
+
+    The demo pipeline (pixelpipe/data/demo.toml) is: cdl (ASC CDL
+    slope/offset/power) -> lut3d (the bundled Colour_Correct.cube,
+    tetrahedral interpolation) -> resize to 256 pixels wide (lanczos3).
+    The result is written to OUT (default: pixelpipe-demo.png in the current
+    folder); an existing OUT is overwritten, since the demo's output is its
+    own. Prints the absolute path of the written file.
+    """
+    from pixelpipe import io
+
+    sample = Path(io.sample_path())
+    check_paths(sample, output, overwrite=True)
+    pipe = Pipeline.from_toml(demo_pipeline_path())
+    written = run_file(sample, output, pipe, backend.value, adapter, None, True, verbose)
+    print(written.resolve())
