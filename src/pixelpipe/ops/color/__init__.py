@@ -3,4 +3,5 @@
 Each op module registers itself when imported; add one re-export line per op.
 """
 
+from pixelpipe.ops.color.cdl import CDL as CDL
 from pixelpipe.ops.color.exposure import Exposure as Exposure
