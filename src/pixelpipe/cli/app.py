@@ -103,7 +103,7 @@ class PixelpipeGroup(TyperGroup):
     contract, instead of Click's multi-line usage box.
     """
 
-    def main(  # type: ignore[override]
+    def main(
         self,
         args: Sequence[str] | None = None,
         prog_name: str | None = None,

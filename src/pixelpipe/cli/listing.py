@@ -194,7 +194,7 @@ def schema_type(schema: dict[str, Any], defs: dict[str, Any]) -> str:
     if t == "string" and s.get("format") == "path":
         return "path"
     if isinstance(t, list):
-        return " | ".join(_TYPE_NAMES.get(x, x) for x in t)
+        return " | ".join(_TYPE_NAMES.get(str(x), str(x)) for x in t)
     if isinstance(t, str):
         return _TYPE_NAMES.get(t, t)
     return "any"

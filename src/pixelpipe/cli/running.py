@@ -66,7 +66,9 @@ def writer_bit_depth(value: BitDepth | None) -> int | str | None:
     """``--bit-depth`` as :func:`pixelpipe.io.write` takes it: 8, 16, ``"half"``, ``"float"``."""
     if value is None:
         return None
-    return {"8": 8, "16": 16, "half": "half", "float": "float", "32": "float"}[value.value]
+    table: dict[str, int | str] = {"8": 8, "16": 16, "half": "half", "float": "float",
+                                   "32": "float"}
+    return table[value.value]
 
 
 # --- progress ---------------------------------------------------------------
