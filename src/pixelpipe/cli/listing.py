@@ -11,6 +11,8 @@ import dataclasses
 import inspect
 import json
 import math
+import shutil
+import textwrap
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -141,7 +143,7 @@ def _first_line(text: str | None) -> str:
         return ""
     for line in inspect.cleandoc(text).splitlines():
         if line.strip():
-            return line.strip()
+            return line.strip().replace("``", "")
     return ""
 
 
@@ -238,7 +240,9 @@ def _default_text(v: Any) -> str:
         return ",".join(_default_text(x) for x in v)
     if isinstance(v, str):
         return repr(v)
-    return json.dumps(v) if v is None or isinstance(v, bool) else str(v)
+    if v is None:
+        return "none"
+    return json.dumps(v) if isinstance(v, bool) else str(v)
 
 
 def op_parameters(cls: Any) -> list[dict[str, str]]:
@@ -297,15 +301,21 @@ def ops(
     if as_json:
         _print_json(cls.model_json_schema())
         return
-    con = _console()
-    con.print(f"{name} ({cls.kind.value}): {op_summary(cls)}")
+    print(f"{name} ({cls.kind.value}): {op_summary(cls)}")
     rows = op_parameters(cls)
     if not rows:
-        con.print("no parameters")
+        print("no parameters")
         return
-    table = Table(box=None, pad_edge=False, show_edge=False)
-    for col in ("name", "type", "default", "range", "unit", "description"):
-        table.add_column(col, no_wrap=col != "description", overflow="fold")
+    print("parameters:")
+    width = max(40, min(shutil.get_terminal_size().columns, 100))
     for r in rows:
-        table.add_row(r["name"], r["type"], r["default"], r["range"], r["unit"], r["description"])
-    con.print(table)
+        facts = [r["type"], f"default {r['default']}" if r["default"] != "(required)"
+                 else "required"]
+        if r["range"]:
+            facts.append(f"range {r['range']}")
+        if r["unit"]:
+            facts.append(f"unit {r['unit']}")
+        print(f"  {r['name']}: " + "; ".join(facts))
+        if r["description"]:
+            print(textwrap.fill(r["description"], width=width, initial_indent="      ",
+                                subsequent_indent="      "))
