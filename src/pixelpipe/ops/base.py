@@ -75,9 +75,10 @@ class GpuPass:
       ``out_h * out_w`` pixels, row-major;
     * ``params: array<vec4<f32>>`` (binding 1, read): :attr:`params`;
     * ``dims: Dims`` (binding 2, uniform): ``in_w, in_h, out_w, out_h`` and
-      the dispatch folding fields;
+      the dispatch folding fields; ``in_w, in_h`` is the size of the pass's
+      first input (the op input for ``"in"``, that pass's ``out_size`` for ``"pN"``);
     * ``src0``, ``src1`` … (bindings 3…, read): the inputs named in :attr:`inputs`,
-      all of size ``in_w x in_h``;
+      each bound at its own size;
     * ``fn pixel_coord(wid, lid) -> vec2<u32>``: the pixel this invocation
       owns; the dispatch is folded so any image size fits in 65,535
       workgroups per dimension. Invocations past ``out_w``/``out_h`` must return.

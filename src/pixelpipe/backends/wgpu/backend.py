@@ -41,6 +41,8 @@ class _Dispatch:
     params: Array
     in_size: tuple[int, int]
     out_size: tuple[int, int]
+    #: (height, width) of each input; None: every input is ``in_size``
+    input_sizes: list[tuple[int, int]] | None = None
 
 
 class WgpuBackend(Backend):
@@ -165,6 +167,7 @@ class WgpuBackend(Backend):
                 continue
             op = stage.ops[0]
             produced: list[Any] = []
+            produced_sizes: list[tuple[int, int]] = []
             op_in, op_in_size = cur, size
             for gp in op.gpu_passes(*op_in_size):
                 self._check_pass(gp)
@@ -173,10 +176,16 @@ class WgpuBackend(Backend):
                 out = self.pool.acquire(out_bytes)
                 owned.append(out)
                 ins = [op_in if name == "in" else produced[int(name[1:])] for name in gp.inputs]
+                # dims.in_* is the size of the pass's first input (an earlier pass's
+                # output may differ from the op input: separable resampling)
+                in_sizes = [op_in_size if name == "in" else produced_sizes[int(name[1:])]
+                            for name in gp.inputs]
                 dispatches.append(
-                    _Dispatch(gp.shader, ins, out, gp.params, op_in_size, gp.out_size)
+                    _Dispatch(gp.shader, ins, out, gp.params,
+                              in_sizes[0] if in_sizes else op_in_size, gp.out_size, in_sizes)
                 )
                 produced.append(out)
+                produced_sizes.append(gp.out_size)
             cur, size = produced[-1], op.output_shape(*op_in_size)
 
         side: list[Any] = []
@@ -222,8 +231,9 @@ class WgpuBackend(Backend):
             {"binding": 2, "resource": {"buffer": dbuf, "offset": 0, "size": dims.nbytes}},
         ] + [
             {"binding": 3 + i, "resource": {"buffer": b, "offset": 0,
-                                            "size": d.in_size[0] * d.in_size[1] * PIXEL_BYTES}}
-            for i, b in enumerate(d.inputs)
+                                            "size": sz[0] * sz[1] * PIXEL_BYTES}}
+            for i, (b, sz) in enumerate(
+                zip(d.inputs, d.input_sizes or [d.in_size] * len(d.inputs), strict=True))
         ]
         bg = self.device.create_bind_group(layout=self.bind_group_layout(len(d.inputs)),
                                            entries=entries)
