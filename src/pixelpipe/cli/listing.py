@@ -269,7 +269,7 @@ def op_parameters(cls: Any) -> list[dict[str, str]]:
 
 def ops(
     name: Annotated[str | None, typer.Argument(
-        metavar="[NAME]", show_default=False,
+        metavar="NAME", show_default=False,
         help="An op's name: show its parameters instead of the catalogue.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
