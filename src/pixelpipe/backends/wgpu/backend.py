@@ -73,6 +73,10 @@ class WgpuBackend(Backend):
         self._layouts: dict[int, Any] = {}
         self._lock = threading.Lock()
         self.kernels_dispatched = 0  # dispatches of the last run (tests count fusion with it)
+        #: GPU time of the last run's compute passes in seconds, from timestamp
+        #: queries; None when the adapter has no timestamp queries.
+        self.last_gpu_time: float | None = None
+        self._timer = _PassTimer(self.device) if "timestamp-query" in self.device.features else None
 
     def describe(self) -> str:
         return f"wgpu: {self.info['name']} ({self.info['backend']}, {self.info['type']})"
@@ -190,8 +194,12 @@ class WgpuBackend(Backend):
 
         side: list[Any] = []
         enc = self.device.create_command_encoder()
-        for d in dispatches:
-            side.extend(self._record(enc, d))
+        last = len(dispatches) - 1
+        for k, d in enumerate(dispatches):
+            stamps = self._timer.writes(k == 0, k == last) if self._timer else None
+            side.extend(self._record(enc, d, stamps))
+        if self._timer:
+            self._timer.resolve(enc)
         try:
             self.device.queue.submit([enc.finish()])
             result = np.empty((size[0], size[1], 4), np.float32)
@@ -202,6 +210,7 @@ class WgpuBackend(Backend):
             for b in owned + side:
                 self.pool.release(b)
         self.kernels_dispatched = len(dispatches)
+        self.last_gpu_time = self._timer.read() if self._timer else None
         return result
 
     @staticmethod
@@ -209,7 +218,7 @@ class WgpuBackend(Backend):
         if gp.out_size[0] <= 0 or gp.out_size[1] <= 0:
             raise GPUError(f"a GPU pass produces an empty image {gp.out_size}")
 
-    def _record(self, enc: Any, d: _Dispatch) -> list[Any]:
+    def _record(self, enc: Any, d: _Dispatch, stamps: dict[str, Any] | None = None) -> list[Any]:
         """Record one dispatch into ``enc``; return the side buffers it borrowed."""
         u = self._wgpu.BufferUsage
         pipe = self.pipeline(d.shader, len(d.inputs))
@@ -237,9 +246,43 @@ class WgpuBackend(Backend):
         ]
         bg = self.device.create_bind_group(layout=self.bind_group_layout(len(d.inputs)),
                                            entries=entries)
-        cp = enc.begin_compute_pass()
+        cp = enc.begin_compute_pass(timestamp_writes=stamps) if stamps else enc.begin_compute_pass()
         cp.set_pipeline(pipe)
         cp.set_bind_group(0, bg)
         cp.dispatch_workgroups(gx, gy, 1)
         cp.end()
         return [pbuf, dbuf]
+
+
+class _PassTimer:
+    """Timestamp queries around a run's compute passes (start of the first, end of the last)."""
+
+    def __init__(self, device: Any) -> None:
+        import wgpu
+
+        self.device = device
+        self.queries = device.create_query_set(type=wgpu.QueryType.timestamp, count=2)
+        u = wgpu.BufferUsage
+        self.resolved = device.create_buffer(size=16, usage=u.QUERY_RESOLVE | u.COPY_SRC)
+        self.readback = device.create_buffer(size=16, usage=u.MAP_READ | u.COPY_DST)
+        self._wgpu = wgpu
+
+    def writes(self, first: bool, last: bool) -> dict[str, Any] | None:
+        if not (first or last):
+            return None
+        w: dict[str, Any] = {"query_set": self.queries}
+        if first:
+            w["beginning_of_pass_write_index"] = 0
+        if last:
+            w["end_of_pass_write_index"] = 1
+        return w
+
+    def resolve(self, enc: Any) -> None:
+        enc.resolve_query_set(self.queries, 0, 2, self.resolved, 0)
+        enc.copy_buffer_to_buffer(self.resolved, 0, self.readback, 0, 16)
+
+    def read(self) -> float:
+        self.readback.map_sync(self._wgpu.MapMode.READ)
+        t = np.frombuffer(self.readback.read_mapped(), np.uint64).copy()
+        self.readback.unmap()
+        return float(t[1] - t[0]) * 1e-9
