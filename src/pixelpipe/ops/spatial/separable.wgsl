@@ -119,6 +119,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         across0 = origin.y;
     }
 
+    let inside = p.x < dims.out_w && p.y < dims.out_h;
     var acc = vec4<f32>(0.0);
     for (var c0 = 0u; c0 < span; c0 += CHUNK) {
         let cw = min(CHUNK, span - c0);
@@ -130,14 +131,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         // taps k whose sample o + k lies in [c0, c0 + cw)
         let k_lo = select(0u, c0 - o, c0 > o);
         let k_hi = min(taps, c0 + cw - o);
-        var part = vec4<f32>(0.0);
-        for (var k = k_lo; k < k_hi; k++) {
-            part += params[1u + k] * window[slot(o + k - c0, a_local)];
+        if (inside) {  // no barrier in here: invocations may diverge
+            var part = vec4<f32>(0.0);
+            for (var k = k_lo; k < k_hi; k++) {
+                part += params[1u + k] * window[slot(o + k - c0, a_local)];
+            }
+            acc += part;
         }
-        acc += part;
         workgroupBarrier();
     }
-    if (p.x < dims.out_w && p.y < dims.out_h) {
+    if (inside) {
         dst[p.y * dims.out_w + p.x] = acc;
     }
 }
