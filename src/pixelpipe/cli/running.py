@@ -108,6 +108,14 @@ class Activity:
             if self._status is not None:
                 self._status.update(message)
 
+    def say(self, text: str) -> None:
+        """Print a line on stderr, above the spinner if it is up."""
+        with self._lock:
+            if self._status is not None:
+                self._console.print(text, soft_wrap=True, markup=False, highlight=False)
+                return
+        print(text, file=sys.stderr)
+
     def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
                  tb: TracebackType | None) -> None:
         if self._timer is not None:
@@ -187,16 +195,16 @@ def run_file(
         with _timed(timings, "backend start"):
             be = get_backend(backend, adapter)
         if verbose:
-            _say(f"{PROG}: backend: {be.describe()}")
-            _say(f"{PROG}: plan:")
+            activity.say(f"{PROG}: backend: {be.describe()}")
+            activity.say(f"{PROG}: plan:")
             for line in plan.describe().splitlines():
-                _say(f"  {line}")
+                activity.say(f"  {line}")
         activity.update(f"reading {input_path}")
         with _timed(timings, "read"):
             image = io.read(input_path)
         if verbose:
             oh, ow = plan.output_shape(image.height, image.width)
-            _say(f"{PROG}: input {image.width}x{image.height}, {image.channels} channel(s)"
+            activity.say(f"{PROG}: input {image.width}x{image.height}, {image.channels} channel(s)"
                  f" -> output {ow}x{oh}")
         activity.update(f"running {len(pipeline)} op(s) on {be.describe()}")
         with _timed(timings, "run"):
@@ -209,6 +217,9 @@ def run_file(
         total = sum(t for _, t in timings)
         parts = ", ".join(f"{what} {t * 1e3:.1f} ms" for what, t in timings)
         _say(f"{PROG}: timings: {parts}; total {total * 1e3:.1f} ms")
+        gpu_time = getattr(be, "last_gpu_time", None)  # WebGPU timestamp queries, if any
+        if isinstance(gpu_time, float):
+            _say(f"{PROG}: GPU time of the compute passes: {gpu_time * 1e3:.2f} ms")
     return Path(written)
 
 
