@@ -7,3 +7,4 @@ from pixelpipe.ops.color.cdl import CDL as CDL
 from pixelpipe.ops.color.exposure import Exposure as Exposure
 from pixelpipe.ops.color.lut1d import LUT1D as LUT1D
 from pixelpipe.ops.color.lut3d import LUT3D as LUT3D
+from pixelpipe.ops.color.transfer import Transfer as Transfer
