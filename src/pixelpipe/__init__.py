@@ -10,7 +10,7 @@ Quick start::
     pixelpipe.write("out.tiff", out)
 """
 
-from pixelpipe import ops
+from pixelpipe import ops, stats
 from pixelpipe.errors import (
     BackendUnavailable,
     GPUError,
@@ -38,4 +38,5 @@ __all__ = [
     "PixelpipeError",
     "__version__",
     "ops",
+    "stats",
 ]
