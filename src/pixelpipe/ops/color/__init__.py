@@ -7,4 +7,7 @@ from pixelpipe.ops.color.cdl import CDL as CDL
 from pixelpipe.ops.color.exposure import Exposure as Exposure
 from pixelpipe.ops.color.lut1d import LUT1D as LUT1D
 from pixelpipe.ops.color.lut3d import LUT3D as LUT3D
+from pixelpipe.ops.color.matrix import Matrix as Matrix
+from pixelpipe.ops.color.saturation import Saturation as Saturation
 from pixelpipe.ops.color.transfer import Transfer as Transfer
+from pixelpipe.ops.color.white_balance import WhiteBalance as WhiteBalance
