@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import Field, JsonValue
 
 from pixelpipe.errors import ParameterError
 from pixelpipe.ops.base import Array, GpuPass, Op, OpKind
 from pixelpipe.ops.geometry.remap import IntAffine, remap_pass
 
-_PX = {"unit": "pixels"}
+_PX: dict[str, JsonValue] = {"unit": "pixels"}
 
 
 class Crop(Op):

@@ -107,7 +107,7 @@ def resample_weights(in_size: int, out_size: int, filt: str
     # C-style truncation toward zero, then clip to the image
     lo = np.clip(np.trunc(centers - support + 0.5), 0, in_size).astype(np.int64)
     hi = np.clip(np.trunc(centers + support + 0.5), 0, in_size).astype(np.int64)
-    ksize = int(math.ceil(support)) * 2 + 1
+    ksize = math.ceil(support) * 2 + 1
     taps = np.arange(ksize, dtype=np.int64)
     k = lo[:, None] + taps[None, :]
     inside = k < hi[:, None]
