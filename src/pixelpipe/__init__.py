@@ -21,6 +21,7 @@ from pixelpipe.errors import (
     PixelpipeError,
 )
 from pixelpipe.image import Image, ImageMeta
+from pixelpipe.io import info, read, write
 from pixelpipe.pipeline import Pipeline
 
 __version__ = "0.1.0"
@@ -37,6 +38,9 @@ __all__ = [
     "PipelineError",
     "PixelpipeError",
     "__version__",
+    "info",
     "ops",
+    "read",
     "stats",
+    "write",
 ]
