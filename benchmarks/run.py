@@ -1,0 +1,29 @@
+"""Run the benchmark suite: ``python benchmarks/run.py [--size 6000x4000] [--out results.json]``.
+
+Prints one table last and writes every figure as JSON. Measure on the
+machine whose numbers you report; see docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from pixelpipe.bench.suite import format_table, run_suite
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--size", default="6000x4000", help="WIDTHxHEIGHT of the test image")
+    ap.add_argument("--out", type=Path, default=Path("bench-results.json"))
+    ap.add_argument("--adapter", default=None, help="WebGPU adapter (name substring or index)")
+    ap.add_argument("--gpu-repeat", type=int, default=5)
+    args = ap.parse_args()
+    w, h = (int(v) for v in args.size.lower().split("x"))
+    report = run_suite(h, w, out=args.out, adapter=args.adapter, gpu_repeat=args.gpu_repeat)
+    print(format_table(report))
+    print(f"full results: {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""Hardware ceilings measured in the same run as the workloads."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+from pixelpipe.backends.wgpu.backend import WgpuBackend
+
+
+def _best(fn: Any, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def host_memcpy(nbytes: int, threads: int, repeat: int = 3) -> float:
+    """Best host memcpy rate in bytes/s copying ``nbytes`` split over ``threads`` threads."""
+    src = np.ones(nbytes, np.uint8)
+    dst = np.empty_like(src)
+    bounds = np.linspace(0, nbytes, threads + 1).astype(int)
+
+    def part(i: int) -> None:
+        np.copyto(dst[bounds[i]:bounds[i + 1]], src[bounds[i]:bounds[i + 1]])
+
+    with ThreadPoolExecutor(threads) as pool:
+        def copy() -> None:
+            list(pool.map(part, range(threads)))
+
+        copy()
+        return nbytes / _best(copy, repeat)
+
+
+_COPY_KERNEL = """
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let p = pixel_coord(wid, lid);
+    if (p.x >= dims.out_w || p.y >= dims.out_h) {
+        return;
+    }
+    let i = p.y * dims.out_w + p.x;
+    dst[i] = src0[i];
+}
+"""
+
+
+def device_copy_time(be: WgpuBackend, height: int, width: int, repeat: int = 5) -> float | None:
+    """GPU seconds for a WGSL kernel that copies an RGBA float32 image once (read + write).
+
+    The same dispatch shape and memory layout as every pixelpipe kernel, so
+    it is the roofline of a memory-bound pointwise stage. None without
+    timestamp queries.
+    """
+    from pixelpipe.ops.base import GpuPass, Op, OpKind
+    from pixelpipe.pipeline.plan import Plan, Stage
+
+    class _Copy(Op):
+        kind = OpKind.GEOMETRY
+
+        def gpu_passes(self, h: int, w: int) -> list[GpuPass]:
+            return [GpuPass(_COPY_KERNEL, np.zeros((1, 4), np.float32), (h, w))]
+
+    x = np.zeros((height, width, 4), np.float32)
+    plan = Plan((Stage((_Copy(),)),))
+    times = []
+    for _ in range(repeat + 1):
+        be.run(plan, x)
+        if be.last_gpu_time is None:
+            return None
+        times.append(be.last_gpu_time)
+    return float(np.median(times[1:]))
+
+
+def cupy_device_copy_rate(nbytes: int, repeat: int = 5) -> float | None:
+    """Device-to-device copy in bytes/s (bytes copied, not read + written) with CuPy, if present."""
+    try:
+        import cupy as cp
+    except ImportError:
+        return None
+    a = cp.ones(nbytes // 4, cp.float32)
+    b = cp.empty_like(a)
+    start, end = cp.cuda.Event(), cp.cuda.Event()
+    best = float("inf")
+    for _ in range(repeat + 1):
+        start.record()
+        cp.copyto(b, a)
+        end.record()
+        end.synchronize()
+        best = min(best, cp.cuda.get_elapsed_time(start, end) * 1e-3)
+    return nbytes / best
+
+
+def transfer_rates(be: WgpuBackend, nbytes: int, repeat: int = 3) -> tuple[float, float]:
+    """(upload, download) bytes/s through the backend's persistent staging buffers."""
+    data = np.ones(nbytes // 4, np.float32)
+    buf = be.pool.acquire(nbytes)
+    out = np.empty_like(data)
+    try:
+        def upload() -> None:
+            be.staging.upload(data, buf)
+            be.device.queue.read_buffer(buf, 0, 256)  # waits for the queue: the copies are done
+
+        up = _best(upload, repeat)
+        down = _best(lambda: be.staging.download(buf, out), repeat)
+    finally:
+        be.pool.release(buf)
+    return nbytes / up, nbytes / down
