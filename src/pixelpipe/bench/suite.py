@@ -29,7 +29,6 @@ from pixelpipe.bench.result import F32, Result
 from pixelpipe.errors import BackendUnavailable
 
 
-
 def make_image(height: int, width: int, seed: int = 0) -> F32:
     """RGB float32 test image: the bundled sample photo upscaled to (height, width) and jittered.
 
@@ -111,7 +110,9 @@ def run_suite(height: int = 4000, width: int = 6000, out: Path | None = None,
     ceil: dict[str, Any] = {"image_bytes_rgba_f32": nbytes}
 
     log("ceilings: host memcpy")
-    ceil["host_memcpy_Bps"] = {t: ceilings.host_memcpy(min(nbytes, 1 << 30), t) for t in (1, 2, 4, 8)}
+    ceil["host_memcpy_Bps"] = {
+        t: ceilings.host_memcpy(min(nbytes, 1 << 30), t) for t in (1, 2, 4, 8)
+    }
     if be is not None:
         log("ceilings: device copy, transfers")
         ceil["device_copy_kernel_s"] = ceilings.device_copy_time(be, height, width)
