@@ -16,7 +16,9 @@ Rec.2020 primaries. They are the Y row of each space's RGB-to-XYZ matrix, so
 on linear data luma is the CIE luminance Y. Use the weights of the primaries
 the data is in.
 
-Evaluated in float32 in the order written on both backends. NaN/Inf follow
+Both backends evaluate exactly that expression in float32, in that order
+(as OpenColorIO's CDL saturation), so ``s = 1`` is the identity to within one
+float32 rounding (``luma + (x - luma)``). NaN/Inf follow
 IEEE arithmetic: luma mixes all three channels, so a NaN in any channel makes
 the whole pixel NaN, and so does an infinity, for every ``s`` (``luma`` is
 then infinite and ``luma + s * (x - luma)`` meets ``inf - inf`` or
