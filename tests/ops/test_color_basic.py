@@ -353,7 +353,7 @@ def test_white_balance_gains_match_colour_science_von_kries(monkeypatch):
     colour = pytest.importorskip("colour")
     adaptation = pytest.importorskip("colour.adaptation")
     cs = colour.RGB_COLOURSPACES["ITU-R BT.709"]
-    # von Kries scaling in linear Rec.709 RGB: colour's CAT with the XYZ -> RGB matrix as "cone" space
+    # von Kries scaling in linear Rec.709: colour's CAT with XYZ -> RGB as the "cone" space
     monkeypatch.setitem(adaptation.CHROMATIC_ADAPTATION_TRANSFORMS, "pixelpipe rec709",
                         cs.matrix_XYZ_to_RGB)
     d65 = colour.CCS_ILLUMINANTS["CIE 1931 2 Degree Standard Observer"]["D65"]
