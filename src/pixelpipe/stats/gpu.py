@@ -380,6 +380,10 @@ class _Run:
                 found[(slot, r)] = float(vals[r - below])
 
 
-def run(be: WgpuBackend, s: Samples) -> _Run:
-    """A run of statistics kernels on ``be`` over the samples ``s``."""
-    return _Run(kernels(be), s)
+def run(be: WgpuBackend, s: Samples, chunk_pixels: int | None = None) -> _Run:
+    """A run of statistics kernels on ``be`` over the samples ``s``.
+
+    ``chunk_pixels`` caps the pixels uploaded at once (default: what one
+    storage binding holds). Call :meth:`_Run.release` when done.
+    """
+    return _Run(kernels(be), s, chunk_pixels)
