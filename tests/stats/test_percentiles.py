@@ -76,7 +76,7 @@ def test_refinement_levels_are_exact(data, wgpu_backend):
     elif data == "constant":
         x[:] = np.float32(0.3)
     x = x.astype(np.float32)
-    q = tuple(rng.uniform(0, 100, 6)) + (0.0, 50.0, 100.0)
+    q = (*rng.uniform(0, 100, 6).tolist(), 0.0, 50.0, 100.0)
     r = gpu.run(wgpu_backend, prepare(x, "rec709"), chunk_pixels=900)
     try:
         got = r.percentiles(q, cap=8, refine_bins=4)
