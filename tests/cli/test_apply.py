@@ -190,3 +190,12 @@ def test_info_describes_png_tiff_exr(cli, tmp_path, small_png, make, fmt, size, 
     r = cli("info", path, "--json")
     assert r.exit_code == 0, r.stderr
     assert r.stdout.lstrip().startswith("{")
+
+
+def test_info_lists_every_part_of_a_multipart_exr(cli, data_dir):
+    path = data_dir / "exr" / "Beachball_multipart.0001.exr"
+    names = [p.name() for p in OpenEXR.File(str(path), header_only=True).parts]
+    r = cli("info", path)
+    assert r.exit_code == 0, r.stderr
+    for i, name in enumerate(names):
+        assert f"part {i} '{name}'" in r.stdout

@@ -70,3 +70,15 @@ def test_apply_writes_output_and_exits_0(tmp_path):
     got = tifffile.imread(out)
     # exposure +1 stop doubles linear values exactly (a power-of-two gain)
     np.testing.assert_array_equal(got, 2 * x)
+
+
+def test_damaged_exr_exits_2_with_one_line(tmp_path, data_dir):
+    damaged = sorted((data_dir / "exr-damaged").iterdir())[0]
+    src = tmp_path / "damaged.exr"
+    src.write_bytes(damaged.read_bytes())
+    out = tmp_path / "out.tiff"
+    p = run("apply", src, "-o", out, "--op", "exposure stops=1", "--backend", "cpu")
+    assert p.returncode == 2, p.stderr
+    lines = _lines(p.stderr)
+    assert len(lines) == 1 and "damaged.exr" in lines[0], p.stderr
+    assert not out.exists()
