@@ -204,6 +204,13 @@ def test_matrix_matches_numpy_and_opencolorio():
     assert_close(y, _ocio_apply(t, x), OCIO_RTOL, what="matrix vs OpenColorIO")
 
 
+def test_matrix_accepts_rows_arrays_and_flat_row_major_lists():
+    rows = ops.Matrix(matrix=M_TEST.tolist()).matrix
+    assert ops.Matrix(matrix=M_TEST).matrix == rows
+    assert Pipeline.from_strings(
+        ["matrix matrix=" + ",".join(str(v) for v in M_TEST.ravel())]).ops[0].matrix == rows
+
+
 def test_matrix_nan_inf_follow_ieee(wgpu_backend):
     x = _nan_inf_image()
     op = ops.Matrix(matrix=np.eye(3) * 0.5 + 0.1, offset=0.1)

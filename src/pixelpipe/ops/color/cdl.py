@@ -79,7 +79,9 @@ def _broadcast3(v: Any) -> Any:
     if isinstance(v, (int, float)) and not isinstance(v, bool):
         return (v, v, v)
     if isinstance(v, np.ndarray):
-        return tuple(v.tolist()) if v.ndim == 1 else v.tolist()
+        v = v.tolist()
+    if isinstance(v, (list, tuple)) and len(v) != 3:
+        raise ValueError(f"expected one number or 3 values (R, G, B), got {len(v)} values")
     return v
 
 

@@ -47,7 +47,8 @@ class Matrix(PointwiseOp):
     ----------
     matrix : 3 rows of 3 floats (or a float array of shape (3, 3)), default identity
         Row ``i`` gives output channel ``i`` (R, G, B) as a combination of the
-        input R, G, B. Finite values, unitless.
+        input R, G, B. Finite values, unitless. A flat list of 9 numbers is
+        read row by row (handy in ``--op`` strings).
     offset : float or 3 floats, default (0, 0, 0)
         Added after the matrix, per output channel (R, G, B); a scalar is
         broadcast.
@@ -71,7 +72,14 @@ class Matrix(PointwiseOp):
     @classmethod
     def _array_to_rows(cls, v: Any) -> Any:
         if isinstance(v, np.ndarray):
-            return v.tolist()
+            v = v.tolist()
+        if isinstance(v, (list, tuple)) and len(v) == 9 and \
+                all(isinstance(e, (int, float)) for e in v):
+            v = [list(v[0:3]), list(v[3:6]), list(v[6:9])]  # flat, row-major (--op strings)
+        if isinstance(v, (list, tuple)) and (
+                len(v) != 3 or any(not isinstance(r, (list, tuple)) or len(r) != 3 for r in v)):
+            shape = [len(r) if isinstance(r, (list, tuple)) else "scalar" for r in v]
+            raise ValueError(f"expected 3 rows of 3 numbers, got rows of lengths {shape}")
         return v
 
     @field_validator("offset", mode="before")
@@ -80,7 +88,9 @@ class Matrix(PointwiseOp):
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             return (v, v, v)
         if isinstance(v, np.ndarray):
-            return v.tolist()
+            v = v.tolist()
+        if isinstance(v, (list, tuple)) and len(v) != 3:
+            raise ValueError(f"expected one number or 3 values (R, G, B), got {len(v)} values")
         return v
 
     def as_arrays(self) -> tuple[Array, Array]:

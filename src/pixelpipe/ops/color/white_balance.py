@@ -260,7 +260,9 @@ class WhiteBalance(PointwiseOp):
     @classmethod
     def _array_to_tuple(cls, v: Any) -> Any:
         if isinstance(v, np.ndarray):
-            return v.tolist()
+            v = v.tolist()
+        if isinstance(v, (list, tuple)) and len(v) != 3:
+            raise ValueError(f"expected 3 gains (R, G, B), got {len(v)} values")
         return v
 
     @model_validator(mode="after")
