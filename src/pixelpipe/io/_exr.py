@@ -33,7 +33,8 @@ linear interpolation between the sample positions (a sample of a channel
 with sampling s sits on pixels whose coordinate is a multiple of s), with
 edge clamping; OpenEXR's own RgbaInputFile uses a longer filter, so
 reconstructed chroma may differ from it slightly between samples (never at
-the sample positions).
+the sample positions). The RGB result of a half file is rounded to half, as
+OpenEXR's own Rgba interface returns it, so the image keeps its sample type.
 
 Writing
 -------
@@ -123,8 +124,10 @@ def _validate(path: Path, budget: int, check_chunks: bool = True) -> exr_check.E
             size = path.stat().st_size
             if size < 8:
                 raise InputError(path, "damaged OpenEXR file: too short")
-            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-                return exr_check.parse(path, mm, budget, check_chunks)
+            # not closed explicitly: NumPy views of it may live on in a traceback;
+            # it is unmapped when the last reference goes
+            mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+            return exr_check.parse(path, mm, budget, check_chunks)
     except OSError as exc:
         raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
 
@@ -243,6 +246,11 @@ def _assemble(path: Path, spec: exr_check.PartSpec, chans: dict[str, Any],
             b = (full(member["BY"]) + 1.0) * y
             g = (y - np.float32(yw[0]) * r - np.float32(yw[2]) * b) / np.float32(yw[1])
             planes = [r, g, b]
+            if by_name[member["Y"]].pixel_type == "half":
+                # rounded to half like OpenEXR's Rgba interface, so that the image
+                # keeps its sample type and writes back losslessly
+                with np.errstate(over="ignore"):
+                    planes = [p.astype(np.float16).astype(np.float32) for p in planes]
             out_names = ("R", "G", "B")
         elif "A" in base:
             planes, out_names = [y, y, y], ("R", "G", "B")

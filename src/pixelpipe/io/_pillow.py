@@ -54,6 +54,10 @@ def _open(path: Path, budget: int) -> Any:
         PILImage.MAX_IMAGE_PIXELS = budget
         try:
             im = PILImage.open(path)
+        except (PILImage.DecompressionBombWarning, PILImage.DecompressionBombError) as exc:
+            raise InputError(path, f"image size exceeds the pixel budget of {budget:,} "
+                             f"({exc}); set PIXELPIPE_PIXEL_BUDGET or pass pixel_budget= "
+                             "to read larger images") from None
         finally:
             PILImage.MAX_IMAGE_PIXELS = old
     return im

@@ -320,14 +320,14 @@ def _parse_header(r: _Reader, long_names: bool, multipart: bool, tiled_flag: boo
 
 
 def _check_chunks(buf: mmap.mmap | bytes, pos: int, layout: ExrLayout) -> None:
-    size = len(buf)
+    u8 = np.frombuffer(buf, dtype=np.uint8)
+    size = len(u8)
     total = sum(p.chunk_count for p in layout.parts)
     if pos + 8 * total > size:
         raise _Damaged(f"chunk offset table ({total} entries) does not fit in the file "
                        f"({size} bytes)")
-    table = np.frombuffer(buf, dtype="<u8", count=total, offset=pos).astype(np.int64)
+    table = u8[pos:pos + 8 * total].copy().view("<u8").astype(np.int64)
     first_chunk = pos + 8 * total
-    u8 = np.frombuffer(buf, dtype=np.uint8)
     start = 0
     for index, p in enumerate(layout.parts):
         offs = table[start:start + p.chunk_count]
