@@ -74,6 +74,10 @@ CASES: list[Case] = [
                       "--adapter", "0"], "--adapter"),
     ("bad bit depth",
      lambda t, s, o: ["apply", s, "-o", o, "--op", EXPOSURE, "--bit-depth", "12"], "bit-depth"),
+    ("bit depth the format cannot store",
+     lambda t, s, o: ["apply", s, "-o", o, "--op", EXPOSURE, "--bit-depth", "float"], "PNG"),
+    ("unknown output format",
+     lambda t, s, o: ["apply", s, "-o", t / "out.xyz", "--op", EXPOSURE], "out.xyz"),
     ("no pipeline", lambda t, s, o: ["apply", s, "-o", o], "--op"),
     ("pipeline and op",
      lambda t, s, o: ["apply", s, "-o", o, "--op", EXPOSURE, "--pipeline", _malformed_toml(t)],
@@ -176,3 +180,46 @@ def test_no_arguments_shows_help_as_usage_error(cli):
     r = cli()
     assert r.exit_code == 2
     assert "Usage:" in r.stderr and r.stdout == ""
+
+
+def _no_gpu(monkeypatch) -> None:
+    """Make every WebGPU start fail, as on a machine without a GPU."""
+    import pixelpipe.backends as backends
+    from pixelpipe.errors import BackendUnavailable
+
+    real = backends.get_backend
+
+    def fake(backend="auto", adapter=None):
+        if backend == "wgpu":
+            raise BackendUnavailable("no hardware GPU adapter found (test)")
+        return real(backend, adapter)
+
+    monkeypatch.setattr(backends, "get_backend", fake)
+
+
+def test_auto_fallback_notice_then_success(cli, small_png, tmp_path, monkeypatch):
+    _no_gpu(monkeypatch)
+    out = tmp_path / "o.png"
+    r = cli("apply", small_png, "-o", out, "--op", EXPOSURE)
+    assert r.exit_code == 0, r.stderr
+    lines = r.stderr_lines()
+    assert len(lines) == 1 and "running on the CPU" in lines[0] and "(test)" in lines[0]
+    assert out.exists()
+
+
+def test_auto_fallback_notice_does_not_precede_an_input_error(cli, tmp_path, monkeypatch):
+    _no_gpu(monkeypatch)
+    r = cli("apply", _garbage_png(tmp_path), "-o", tmp_path / "o.png", "--op", EXPOSURE)
+    assert r.exit_code == 2
+    lines = r.stderr_lines()
+    assert len(lines) == 1 and "garbage.png" in lines[0], r.stderr
+
+
+def test_named_wgpu_backend_that_cannot_start_is_an_error(cli, small_png, tmp_path,
+                                                         monkeypatch):
+    _no_gpu(monkeypatch)
+    out = tmp_path / "o.png"
+    r = cli("apply", small_png, "-o", out, "--op", EXPOSURE, "--backend", "wgpu")
+    assert r.exit_code == 2
+    assert r.stderr_lines() == ["pixelpipe: error: no hardware GPU adapter found (test)"]
+    assert not out.exists()

@@ -4,12 +4,14 @@ Order of work, so that bad input fails before anything slow and nothing is
 written unless everything succeeded:
 
 1. check the paths (input exists; output is not the input; output does not
-   exist unless ``--overwrite``; output folder exists);
+   exist unless ``--overwrite``; output folder exists) and that the output
+   format can take the asked ``--bit-depth``;
 2. build the pipeline (``--pipeline`` TOML or ``--op`` strings);
 3. start the backend;
-4. read the input, run the plan, write the output (the writer writes to a
-   temporary file and renames it into place, so a failure leaves no
-   partial output).
+4. read the input; only then print the ``--backend auto`` fallback notice,
+   so that a bad input file is the one line on stderr;
+5. run the plan and write the output (the writer writes to a temporary
+   file and renames it into place, so a failure leaves no partial output).
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ import typer
 from rich.console import Console
 from rich.status import Status
 
+from pixelpipe.backends.base import Backend
 from pixelpipe.cli.errors import UsageProblem
-from pixelpipe.errors import InputError, OutputError
+from pixelpipe.errors import BackendUnavailable, InputError, OutputError
 from pixelpipe.pipeline import Pipeline
 
 #: Name printed before each stderr line.
@@ -69,6 +72,51 @@ def writer_bit_depth(value: BitDepth | None) -> int | str | None:
     table: dict[str, int | str] = {"8": 8, "16": 16, "half": "half", "float": "float",
                                    "32": "float"}
     return table[value.value]
+
+
+#: ``--bit-depth`` -> (sample type, bits), as :data:`pixelpipe.io.formats.SAMPLE_TYPES` names them.
+_SAMPLE_TYPES: dict[str, tuple[str, int]] = {
+    "8": ("uint", 8), "16": ("uint", 16), "half": ("half", 16), "float": ("float", 32),
+    "32": ("float", 32),
+}
+
+
+def check_output_format(output_path: Path, bit_depth: BitDepth | None) -> None:
+    """Refuse, before any work, an output extension or bit depth the writer cannot take.
+
+    Raises :class:`OutputError` naming the file: unknown extension, or a
+    ``--bit-depth`` the format cannot store (e.g. ``float`` to PNG).
+    """
+    from pixelpipe.io import formats
+
+    fmt = formats.format_of(output_path, for_write=True)
+    if bit_depth is None:
+        return
+    allowed = formats.SAMPLE_TYPES.get(fmt, ())
+    if _SAMPLE_TYPES[bit_depth.value] not in allowed:
+        names = ", ".join(k for k, v in _SAMPLE_TYPES.items() if v in allowed and k != "32")
+        raise OutputError(output_path, f"{fmt.upper()} cannot store --bit-depth "
+                          f"{bit_depth.value}; it stores: {names}")
+
+
+def start_backend(backend: str, adapter: str | None) -> tuple[Backend, str | None]:
+    """The backend to run on, and the notice to print if ``auto`` fell back to the CPU.
+
+    Same choice as :func:`pixelpipe.backends.get_backend`: ``auto`` takes
+    WebGPU (a hardware adapter, or the one ``adapter`` / ``PIXELPIPE_ADAPTER``
+    names) and otherwise the CPU. The notice is returned rather than printed
+    so that a later error in the input file stays the only line on stderr.
+    Raises :class:`~pixelpipe.errors.BackendUnavailable` for a named backend
+    that cannot start.
+    """
+    from pixelpipe.backends import get_backend
+
+    if backend == "auto":
+        try:
+            return get_backend("wgpu", adapter), None
+        except BackendUnavailable as exc:
+            return get_backend("cpu"), f"{PROG}: no GPU backend ({exc}); running on the CPU"
+    return get_backend(backend, adapter), None
 
 
 # --- progress ---------------------------------------------------------------
@@ -182,18 +230,19 @@ def run_file(
 ) -> Path:
     """Read ``input_path``, run ``pipeline`` on ``backend``, write ``output_path``.
 
-    Returns the written path. Paths must have passed :func:`check_paths`.
+    Returns the written path. Paths must have passed :func:`check_paths` and
+    :func:`check_output_format`. The input is read before the ``auto``
+    fallback notice is printed, so a bad input file gives one line only.
     Errors: whatever :mod:`pixelpipe.io` and the backend raise
     (:class:`~pixelpipe.errors.PixelpipeError` subclasses for bad input).
     """
     from pixelpipe import io
-    from pixelpipe.backends import get_backend
 
     timings: list[tuple[str, float]] = []
     plan = pipeline.plan()
     with Activity(f"starting the {backend} backend") as activity:
         with _timed(timings, "backend start"):
-            be = get_backend(backend, adapter)
+            be, notice = start_backend(backend, adapter)
         if verbose:
             activity.say(f"{PROG}: backend: {be.describe()}")
             activity.say(f"{PROG}: plan:")
@@ -206,6 +255,8 @@ def run_file(
             oh, ow = plan.output_shape(image.height, image.width)
             activity.say(f"{PROG}: input {image.width}x{image.height}, {image.channels} channel(s)"
                  f" -> output {ow}x{oh}")
+        if notice:
+            activity.say(notice)
         activity.update(f"running {len(pipeline)} op(s) on {be.describe()}")
         with _timed(timings, "run"):
             result = pipeline.run(image, backend=be)
@@ -300,6 +351,7 @@ def apply(
         raise UsageProblem("apply: --adapter selects a WebGPU adapter; it does not apply to "
                                "--backend cpu")
     check_paths(input_path, output, overwrite)
+    check_output_format(output, bit_depth)
     pipe = Pipeline.from_toml(pipeline) if pipeline is not None else Pipeline.from_strings(ops)
     run_file(input_path, output, pipe, backend.value, adapter, bit_depth, overwrite, verbose)
 
@@ -331,6 +383,7 @@ def demo(
 
     sample = Path(io.sample_path())
     check_paths(sample, output, overwrite=True)
+    check_output_format(output, None)
     pipe = Pipeline.from_toml(demo_pipeline_path())
     written = run_file(sample, output, pipe, backend.value, adapter, None, True, verbose)
     print(written.resolve())
