@@ -193,13 +193,14 @@ def _global_options(
 
 
 def _register() -> None:
-    from pixelpipe.cli import listing, running
+    from pixelpipe.cli import bench, listing, running
 
     app.command("apply", no_args_is_help=True)(running.apply)
     app.command("info", no_args_is_help=True)(listing.info)
     app.command("backends")(listing.backends)
     app.command("ops")(listing.ops)
     app.command("demo")(running.demo)
+    app.command("bench")(bench.bench)
 
 
 _register()
