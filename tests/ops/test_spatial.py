@@ -39,6 +39,15 @@ def test_gaussian_wgpu_large_and_tiny_radius(sigma, mode, wgpu_backend):
                       rtol=RTOL_GPU)
 
 
+@pytest.mark.parametrize("mode", ["mirror", "reflect", "wrap"])
+def test_gaussian_wgpu_left_edge_of_wide_image(mode, wgpu_backend):
+    # the periodic modes fold negative positions with a remainder; a signed
+    # remainder of a negative value was once miscompiled on a hardware
+    # driver for widths like this one, breaking only the left/top border
+    x = random_rgba((20, 512), seed=16)
+    check_consistency(ops.GaussianBlur(sigma=2.0, mode=mode), x, wgpu_backend, rtol=RTOL_GPU)
+
+
 def test_gaussian_wgpu_tall(wgpu_backend):
     x = random_rgba(TALL, seed=13)
     check_consistency(ops.GaussianBlur(sigma=1.0, mode="mirror"), x, wgpu_backend,

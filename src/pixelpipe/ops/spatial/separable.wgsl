@@ -31,39 +31,37 @@ fn slot(t: u32, a: u32) -> u32 {
 }
 
 // Map position i onto [0, n) for the edge mode; -1 means "use cval".
+// Remainders are taken of non-negative values in u32 only: signed `%` of a
+// negative value was miscompiled by one Vulkan driver.
 fn edge_index(i: i32, n: i32, mode: u32) -> i32 {
     if (i >= 0 && i < n) {
         return i;
     }
+    let un = u32(n);
     switch mode {
-        case 0u: {  // mirror, period 2n - 2
+        case 0u: {  // mirror: symmetric about 0, period 2n - 2
             if (n == 1) {
                 return 0;
             }
-            let period = 2 * n - 2;
-            var m = i % period;
-            if (m < 0) {
-                m += period;
-            }
-            return select(m, period - m, m >= n);
+            let period = 2u * un - 2u;
+            let m = u32(abs(i)) % period;
+            return i32(select(m, period - m, m >= un));
         }
-        case 1u: {  // reflect, period 2n
-            let period = 2 * n;
-            var m = i % period;
-            if (m < 0) {
-                m += period;
-            }
-            return select(m, period - 1 - m, m >= n);
+        case 1u: {  // reflect: position -1 - j mirrors j, period 2n
+            let j = select(u32(i), u32(-1 - i), i < 0);
+            let period = 2u * un;
+            let m = j % period;
+            return i32(select(m, period - 1u - m, m >= un));
         }
         case 2u: {  // nearest
             return clamp(i, 0, n - 1);
         }
         case 3u: {  // wrap, period n
-            var m = i % n;
-            if (m < 0) {
-                m += n;
+            if (i >= 0) {
+                return i32(u32(i) % un);
             }
-            return m;
+            let q = u32(-i) % un;
+            return i32(select(0u, un - q, q != 0u));
         }
         default: {  // constant
             return -1;
