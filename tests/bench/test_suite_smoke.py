@@ -22,7 +22,8 @@ def test_w1_array_code_peer_computes_what_pixelpipe_computes():
 
 def test_suite_runs_and_reports_every_workload(tmp_path, wgpu_backend):
     out = tmp_path / "r.json"
-    report = run_suite(24, 40, out=out, gpu_repeat=1, log=lambda s: None)
+    report = run_suite(24, 40, out=out, gpu_repeat=1, log=lambda s: None,
+                       adapter=str(wgpu_backend.info["index"]))
     saved = json.loads(out.read_text())
     assert saved["size"] == [24, 40]
     rows = {(r["workload"], r["impl"]) for r in saved["results"]}
@@ -35,6 +36,7 @@ def test_suite_runs_and_reports_every_workload(tmp_path, wgpu_backend):
 
 def test_bench_command_prints_the_table(tmp_path, wgpu_backend):
     res = CliRunner().invoke(app, ["bench", "--size", "32x24", "--repeat", "1",
+                                   "--adapter", str(wgpu_backend.info["index"]),
                                    "-o", str(tmp_path / "b.json")])
     assert res.exit_code == 0, res.output
     assert "W1" in res.stdout and (tmp_path / "b.json").exists()
