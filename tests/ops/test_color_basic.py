@@ -38,7 +38,7 @@ def _cdl(style: str = "asc", direction: str = "forward") -> ops.CDL:
 
 
 def _ocio_cpu(transform):
-    ocio = pytest.importorskip("PyOpenColorIO")
+    import PyOpenColorIO as ocio
     proc = ocio.Config.CreateRaw().getProcessor(transform)
     return proc.getOptimizedCPUProcessor(ocio.BIT_DEPTH_F32, ocio.BIT_DEPTH_F32,
                                          ocio.OPTIMIZATION_NONE)
@@ -51,7 +51,7 @@ def _ocio_apply(transform, x: np.ndarray) -> np.ndarray:
 
 
 def _ocio_cdl(op: ops.CDL):
-    ocio = pytest.importorskip("PyOpenColorIO")
+    import PyOpenColorIO as ocio
     t = ocio.CDLTransform()
     t.setSlope(list(op.slope))
     t.setOffset(list(op.offset))
@@ -188,7 +188,7 @@ def test_matrix_wgpu_matches_reference(shape, wgpu_backend):
 
 
 def test_matrix_matches_numpy_and_opencolorio():
-    ocio = pytest.importorskip("PyOpenColorIO")
+    import PyOpenColorIO as ocio
     rng = np.random.default_rng(12)
     m, off = rng.uniform(-1.0, 2.0, (3, 3)), rng.uniform(-0.2, 0.2, 3)
     x = random_rgba((40, 50), seed=13, low=-0.5, high=1.5)
@@ -247,7 +247,7 @@ def test_saturation_wgpu_matches_reference(shape, wgpu_backend):
 @pytest.mark.parametrize("weights", ["rec709", "rec2020"])
 @pytest.mark.parametrize("s", [0.0, 0.5, 2.5])
 def test_saturation_matches_opencolorio(weights, s):
-    ocio = pytest.importorskip("PyOpenColorIO")
+    import PyOpenColorIO as ocio
     op = ops.Saturation(saturation=s, weights=weights)
     x = random_rgba((30, 40), seed=22, low=-0.5, high=1.5)
     t = ocio.MatrixTransform.Sat(s, [float(w) for w in op.luma_weights()])
@@ -342,7 +342,7 @@ def test_white_balance_directions():
 
 
 def test_white_balance_chromaticities_match_colour_science():
-    temperature = pytest.importorskip("colour.temperature")
+    import colour.temperature as temperature
     for t in (2000.0, 2222.0, 2856.0, 3500.0, 4000.0, 5003.0, 6504.0, 9000.0, 25000.0):
         np.testing.assert_allclose(wb.planckian_xy(t), temperature.CCT_to_xy_Kang2002(t),
                                    atol=1e-12)
@@ -357,8 +357,8 @@ def test_white_balance_chromaticities_match_colour_science():
 
 
 def test_white_balance_gains_match_colour_science_von_kries(monkeypatch):
-    colour = pytest.importorskip("colour")
-    adaptation = pytest.importorskip("colour.adaptation")
+    import colour
+    import colour.adaptation as adaptation
     cs = colour.RGB_COLOURSPACES["ITU-R BT.709"]
     # von Kries scaling in linear Rec.709: colour's CAT with XYZ -> RGB as the "cone" space
     monkeypatch.setitem(adaptation.CHROMATIC_ADAPTATION_TRANSFORMS, "pixelpipe rec709",
@@ -379,7 +379,7 @@ def test_white_balance_gains_match_colour_science_von_kries(monkeypatch):
 
 
 def test_white_balance_rec2020_primaries_match_colour_science():
-    colour = pytest.importorskip("colour")
+    import colour
     np.testing.assert_allclose(wb.rgb_to_xyz_matrix("rec2020"),
                                colour.RGB_COLOURSPACES["ITU-R BT.2020"].matrix_RGB_to_XYZ,
                                atol=1e-8)
