@@ -170,6 +170,49 @@ class PointwiseOp(Op):
         return np.zeros((0, 4), np.float32)
 
 
+class GlobalOp(Op):
+    """An op that needs image-wide statistics before it can be applied.
+
+    The statistics (a small float array: an airlight colour, a noise sigma,
+    percentiles …) come from the op's whole input; then the op is applied
+    per pixel or per neighbourhood with them. Subclasses give:
+
+    * :meth:`statistics`: the reference statistics of the whole input;
+    * :meth:`apply`: the reference result given those statistics;
+    * :meth:`gpu_passes_with`: the WebGPU passes given those statistics;
+    * optionally :meth:`gpu_statistics`: the statistics computed on the GPU
+      from the input buffer (default: the backend downloads the input and
+      calls :meth:`statistics`).
+
+    The planner gives such an op a statistics step ahead of it; on the GPU
+    that step is the only synchronisation inside a plan. A tiled executor
+    computes the statistics over the whole image before applying tile by tile.
+    """
+
+    kind: ClassVar[OpKind] = OpKind.GLOBAL
+
+    def statistics(self, x: Array) -> npt.NDArray[Any]:
+        """Statistics of the whole input ``x`` (float32 (H, W, 4)) that :meth:`apply` needs."""
+        raise NotImplementedError
+
+    def apply(self, x: Array, stats: npt.NDArray[Any]) -> Array:
+        """Reference result for input ``x`` given ``stats`` from :meth:`statistics`."""
+        raise NotImplementedError
+
+    def reference(self, x: Array) -> Array:
+        return self.apply(x, self.statistics(x))
+
+    def gpu_statistics(self, backend: Any, buffer: Any, height: int,
+                       width: int) -> npt.NDArray[Any] | None:
+        """Statistics from the GPU ``buffer`` (RGBA f32); None: fall back to :meth:`statistics`."""
+        return None
+
+    def gpu_passes_with(self, height: int, width: int,
+                        stats: npt.NDArray[Any]) -> list[GpuPass]:
+        """The WebGPU passes for an input of ``(height, width)`` given ``stats``."""
+        raise NotImplementedError
+
+
 def format_validation_error(op_name: str, exc: ValidationError) -> str:
     """One line naming the op, each bad field and what is wrong with it."""
     parts = []

@@ -13,7 +13,7 @@ from pixelpipe.backends.wgpu.device import create_device
 from pixelpipe.backends.wgpu.fuse import fused_shader
 from pixelpipe.backends.wgpu.pool import BufferPool, Staging
 from pixelpipe.errors import GPUError
-from pixelpipe.ops.base import Array, GpuPass, load_wgsl
+from pixelpipe.ops.base import Array, GlobalOp, GpuPass, load_wgsl
 from pixelpipe.pipeline.plan import Plan
 
 WORKGROUP = 16
@@ -156,67 +156,43 @@ class WgpuBackend(Backend):
         if not plan.stages:
             return rgba.copy()
         src = self.pool.acquire(nbytes)
-        self.staging.upload(rgba, src)
-
-        dispatches: list[_Dispatch] = []
-        owned: list[Any] = [src]
-        cur, size = src, (h, w)
-        for stage in plan.stages:
-            if stage.fused:
-                out = self.pool.acquire(size[0] * size[1] * PIXEL_BYTES)
-                owned.append(out)
-                body, params = fused_shader(stage.ops)  # type: ignore[arg-type]
-                dispatches.append(_Dispatch(body, [cur], out, params, size, size))
-                cur = out
-                continue
-            op = stage.ops[0]
-            produced: list[Any] = []
-            produced_sizes: list[tuple[int, int]] = []
-            op_in, op_in_size = cur, size
-            for gp in op.gpu_passes(*op_in_size):
-                self._check_pass(gp)
-                out_bytes = gp.out_size[0] * gp.out_size[1] * PIXEL_BYTES
-                self.check_size(out_bytes)
-                out = self.pool.acquire(out_bytes)
-                owned.append(out)
-                ins = [op_in if name == "in" else produced[int(name[1:])] for name in gp.inputs]
-                # dims.in_* is the size of the pass's first input (an earlier pass's
-                # output may differ from the op input: separable resampling)
-                in_sizes = [op_in_size if name == "in" else produced_sizes[int(name[1:])]
-                            for name in gp.inputs]
-                dispatches.append(
-                    _Dispatch(gp.shader, ins, out, gp.params,
-                              in_sizes[0] if in_sizes else op_in_size, gp.out_size, in_sizes)
-                )
-                produced.append(out)
-                produced_sizes.append(gp.out_size)
-            cur, size = produced[-1], op.output_shape(*op_in_size)
-
-        side: list[Any] = []
-        enc = self.device.create_command_encoder()
-        last = len(dispatches) - 1
-        for k, d in enumerate(dispatches):
-            stamps = self._timer.writes(k == 0, k == last) if self._timer else None
-            side.extend(self._record(enc, d, stamps))
-        if self._timer:
-            self._timer.resolve(enc)
+        run = _RunState(self, src)
         try:
-            self.device.queue.submit([enc.finish()])
+            self.staging.upload(rgba, src)
+            cur, size = src, (h, w)
+            for stage in plan.stages:
+                if stage.fused:
+                    out = run.acquire(size[0] * size[1] * PIXEL_BYTES)
+                    body, params = fused_shader(stage.ops)  # type: ignore[arg-type]
+                    run.pending.append(_Dispatch(body, [cur], out, params, size, size))
+                    cur = out
+                    continue
+                op = stage.ops[0]
+                if isinstance(op, GlobalOp):
+                    # statistics need everything recorded so far: the one mid-plan sync
+                    run.flush(final=False)
+                    stats = op.gpu_statistics(self, cur, *size)
+                    if stats is None:
+                        image = np.empty((size[0], size[1], 4), np.float32)
+                        self.staging.download(cur, image)
+                        stats = op.statistics(image)
+                    passes = op.gpu_passes_with(size[0], size[1], stats)
+                else:
+                    passes = op.gpu_passes(*size)
+                cur = run.add_passes(passes, cur, size)
+                size = op.output_shape(*size)
+            run.flush(final=True)
             result = np.empty((size[0], size[1], 4), np.float32)
             self.staging.download(cur, result)
+        except GPUError:
+            raise
         except Exception as exc:
             raise GPUError(f"{self.describe()}: {exc}") from exc
         finally:
-            for b in owned + side:
-                self.pool.release(b)
-        self.kernels_dispatched = len(dispatches)
-        self.last_gpu_time = self._timer.read() if self._timer else None
+            run.release()
+        self.kernels_dispatched = run.dispatched
+        self.last_gpu_time = self._timer.read() if self._timer and run.dispatched else None
         return result
-
-    @staticmethod
-    def _check_pass(gp: GpuPass) -> None:
-        if gp.out_size[0] <= 0 or gp.out_size[1] <= 0:
-            raise GPUError(f"a GPU pass produces an empty image {gp.out_size}")
 
     def _record(self, enc: Any, d: _Dispatch, stamps: dict[str, Any] | None = None) -> list[Any]:
         """Record one dispatch into ``enc``; return the side buffers it borrowed."""
@@ -252,6 +228,62 @@ class WgpuBackend(Backend):
         cp.dispatch_workgroups(gx, gy, 1)
         cp.end()
         return [pbuf, dbuf]
+
+
+class _RunState:
+    """Buffers and not-yet-submitted dispatches of one plan run."""
+
+    def __init__(self, be: WgpuBackend, src: Any) -> None:
+        self.be = be
+        self.owned: list[Any] = [src]
+        self.pending: list[_Dispatch] = []
+        self.dispatched = 0
+
+    def acquire(self, nbytes: int) -> Any:
+        self.be.check_size(nbytes)
+        buf = self.be.pool.acquire(nbytes)
+        self.owned.append(buf)
+        return buf
+
+    def add_passes(self, passes: list[GpuPass], op_in: Any, op_in_size: tuple[int, int]) -> Any:
+        """Queue an op's passes reading ``op_in``; return the buffer of the last pass's output."""
+        produced: list[Any] = []
+        produced_sizes: list[tuple[int, int]] = []
+        for gp in passes:
+            if gp.out_size[0] <= 0 or gp.out_size[1] <= 0:
+                raise GPUError(f"a GPU pass produces an empty image {gp.out_size}")
+            out = self.acquire(gp.out_size[0] * gp.out_size[1] * PIXEL_BYTES)
+            ins = [op_in if name == "in" else produced[int(name[1:])] for name in gp.inputs]
+            # dims.in_* is the size of the pass's first input (an earlier pass's
+            # output may differ from the op input: separable resampling)
+            in_sizes = [op_in_size if name == "in" else produced_sizes[int(name[1:])]
+                        for name in gp.inputs]
+            self.pending.append(_Dispatch(gp.shader, ins, out, gp.params,
+                                          in_sizes[0] if in_sizes else op_in_size,
+                                          gp.out_size, in_sizes))
+            produced.append(out)
+            produced_sizes.append(gp.out_size)
+        return produced[-1]
+
+    def flush(self, final: bool) -> None:
+        """Record the pending dispatches into one command encoder and submit it."""
+        be, timer = self.be, self.be._timer
+        enc = be.device.create_command_encoder()
+        last = len(self.pending) - 1
+        for k, d in enumerate(self.pending):
+            first_ever = self.dispatched == 0 and k == 0
+            stamps = timer.writes(first_ever, final and k == last) if timer else None
+            self.owned.extend(be._record(enc, d, stamps))
+        self.dispatched += len(self.pending)
+        if final and timer and self.dispatched:
+            timer.resolve(enc)
+        be.device.queue.submit([enc.finish()])
+        self.pending.clear()
+
+    def release(self) -> None:
+        for b in self.owned:
+            self.be.pool.release(b)
+        self.owned.clear()
 
 
 class _PassTimer:
