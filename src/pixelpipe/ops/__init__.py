@@ -14,7 +14,9 @@ from pixelpipe.ops.base import (
     registry,
 )
 from pixelpipe.ops.color import *  # noqa: F403
+from pixelpipe.ops.film import *  # noqa: F403
 from pixelpipe.ops.geometry import *  # noqa: F403
 from pixelpipe.ops.spatial import *  # noqa: F403
+from pixelpipe.ops.tone import *  # noqa: F403
 
 __all__ = ["GlobalOp", "GpuPass", "Op", "OpKind", "PointwiseOp", "get_op_class", "registry"]

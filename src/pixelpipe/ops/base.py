@@ -119,6 +119,13 @@ class Op(BaseModel):
         """Output ``(height, width)`` for an input of ``(height, width)``."""
         return height, width
 
+    def is_identity(self) -> bool:
+        """True when these parameters leave every pixel unchanged (workflows then skip the op).
+
+        Only exact identities count (a neutral slider), not "close to".
+        """
+        return False
+
     # --- implementations -----------------------------------------------------
     def reference(self, x: Array) -> Array:
         """Canonical result: ``x`` float32 (H, W, 4) -> float32 (H', W', 4)."""

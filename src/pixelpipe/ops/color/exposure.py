@@ -39,6 +39,9 @@ class Exposure(PointwiseOp):
     stops: float = Field(0.0, ge=-10.0, le=10.0, description="exposure change in stops (EV)",
                          json_schema_extra={"unit": "stops"})
 
+    def is_identity(self) -> bool:
+        return self.stops == 0.0
+
     def gain(self) -> float:
         return float(2.0 ** self.stops)
 

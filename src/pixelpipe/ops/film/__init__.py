@@ -1,0 +1,4 @@
+"""Film ops: grain and the emulation of photographic film.
+
+Each op module registers itself when imported; add one re-export line per op.
+"""

@@ -1,0 +1,4 @@
+"""Tone ops: contrast and tonal-range adjustments, curves, vignette.
+
+Each op module registers itself when imported; add one re-export line per op.
+"""

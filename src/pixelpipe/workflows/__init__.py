@@ -1,0 +1,1 @@
+"""Workflows: fixed, documented stage orders of catalogue ops with their own presets."""
