@@ -16,7 +16,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from pixelpipe import samples
 from pixelpipe.errors import InputError, OutputError
+from pixelpipe.samples import to_float as to_float
 
 #: Default most pixels (width x height, summed over EXR parts) a reader decodes.
 DEFAULT_PIXEL_BUDGET = 1_500_000_000
@@ -152,33 +154,12 @@ def parse_bit_depth(path: Path, bit_depth: int | str) -> tuple[str, int]:
     return _BIT_DEPTHS[key]
 
 
-def to_float(arr: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
-    """Decoded samples -> float32; integers scaled by 1 / (2**bits - 1)."""
-    if arr.dtype == np.uint8:
-        return arr.astype(np.float32) / np.float32(255.0)
-    if arr.dtype == np.uint16:
-        return arr.astype(np.float32) / np.float32(65535.0)
-    if arr.dtype.kind in "ui":
-        raise ValueError(f"unsupported integer sample type {arr.dtype}")
-    return arr.astype(np.float32, copy=False)
-
-
 def from_float(arr: npt.NDArray[np.float32], sample_type: str,
                bit_depth: int) -> npt.NDArray[Any]:
-    """float32 pixels -> samples of the target type.
-
-    Integer targets: ``round(clip(x, 0, 1) * (2**bits - 1))``, NaN -> 0 (round half
-    to even). ``half``: IEEE binary16 conversion (overflow -> Inf). ``float``: as is.
-    """
+    """float32 pixels -> samples of the target type (rules in :mod:`pixelpipe.samples`)."""
     if sample_type == "uint":
-        top = float((1 << bit_depth) - 1)
-        x = np.nan_to_num(arr, nan=0.0, posinf=1.0, neginf=0.0)
-        x = np.rint(np.clip(x, 0.0, 1.0) * top)
-        return x.astype(np.uint8 if bit_depth == 8 else np.uint16)
-    if sample_type == "half":
-        with np.errstate(over="ignore"):
-            return arr.astype(np.float16)
-    return arr.astype(np.float32, copy=False)
+        return samples.from_float(arr, np.uint8 if bit_depth == 8 else np.uint16)
+    return samples.from_float(arr, np.float16 if sample_type == "half" else np.float32)
 
 
 # --------------------------------------------------------------------------- atomic writes

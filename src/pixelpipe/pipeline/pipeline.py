@@ -14,32 +14,8 @@ from pixelpipe.errors import ParameterError, PipelineError
 from pixelpipe.image import Image
 from pixelpipe.ops.base import Op, get_op_class
 from pixelpipe.pipeline.plan import Plan, plan
-
-
-def to_rgba(array: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
-    """Expand float32 ``(H, W, C)`` (C in 1, 3, 4; or ``(H, W)``) to ``(H, W, 4)``.
-
-    Grey becomes ``(g, g, g, 1)``, RGB becomes ``(r, g, b, 1)``.
-    """
-    a = np.asarray(array, dtype=np.float32)
-    if a.ndim == 2:
-        a = a[:, :, None]
-    if a.ndim != 3 or a.shape[2] not in (1, 3, 4):
-        raise ParameterError(f"expected an (H, W, C) array with C in 1, 3, 4; got shape {a.shape}")
-    h, w, c = a.shape
-    if c == 4:
-        return np.ascontiguousarray(a)
-    out = np.empty((h, w, 4), np.float32)
-    out[..., :3] = a if c == 3 else a[..., :1]
-    out[..., 3] = 1.0
-    return out
-
-
-def from_rgba(rgba: npt.NDArray[np.float32], channels: int) -> npt.NDArray[np.float32]:
-    """Cut an ``(H, W, 4)`` result back to ``channels`` (1: channel 0, 3: RGB, 4: RGBA)."""
-    if channels == 4:
-        return rgba
-    return np.ascontiguousarray(rgba[..., :channels])
+from pixelpipe.samples import from_rgba as from_rgba
+from pixelpipe.samples import to_rgba as to_rgba
 
 
 class Pipeline:
