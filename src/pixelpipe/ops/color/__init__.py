@@ -4,6 +4,7 @@ Each op module registers itself when imported; add one re-export line per op.
 """
 
 from pixelpipe.ops.color.cdl import CDL as CDL
+from pixelpipe.ops.color.colorspace import ColorSpace as ColorSpace
 from pixelpipe.ops.color.exposure import Exposure as Exposure
 from pixelpipe.ops.color.lut1d import LUT1D as LUT1D
 from pixelpipe.ops.color.lut3d import LUT3D as LUT3D
