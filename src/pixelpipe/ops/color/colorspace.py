@@ -27,10 +27,11 @@ each standard, listed in :data:`SPACES`), or CIE XYZ itself. From them:
 
 The result matches colour-science's ``matrix_RGB_to_RGB(...,
 chromatic_adaptation_transform="Bradford")`` on its ``RGB_COLOURSPACES``
-definitions (with their matrices derived from the primaries) to 2e-15 (tested); the chromaticities are typed here
-from the standards rather than imported so that a plain install does not need
-colour-science. Values outside the target gamut come out negative or above 1:
-the op does not clip (gamut mapping is a separate decision).
+definitions (matrices derived from the primaries) to 2e-15 (tested); the
+chromaticities are typed here from the standards rather than imported, so
+that a plain install does not need colour-science. Values outside the
+target gamut come out negative or above 1: the op does not clip (gamut
+mapping is a separate decision).
 
 Sources: ITU-R BT.709-6, ITU-R BT.2020-2, SMPTE EG 432-1:2010 (P3 primaries;
 Display P3 uses them with the D65 white), Adobe RGB (1998) Color Image
@@ -113,8 +114,9 @@ def conversion_matrix(source: str, target: str) -> F64:
     if source == target:
         m = np.eye(3)
     else:
-        m = np.linalg.solve(npm(target),
-                            bradford(SPACES[source][1], SPACES[target][1]) @ npm(source))
+        m = np.asarray(np.linalg.solve(
+            npm(target), bradford(SPACES[source][1], SPACES[target][1]) @ npm(source)),
+            np.float64)
     m.setflags(write=False)
     return m
 
@@ -126,8 +128,9 @@ class ColorSpace(PointwiseOp):
     ----------
     source, target : str
         One of "rec709", "rec2020", "display-p3", "adobe-rgb", "acescg",
-        "aces2065-1", "xyz-d65". Linear colour spaces: ``rec709`` is linear sRGB / BT.709, ``xyz-d65``
-        is CIE XYZ with the D65 white at Y = 1. Default rec709 -> rec2020.
+        "aces2065-1", "xyz-d65": linear colour spaces; ``rec709`` is linear
+        sRGB / BT.709, ``xyz-d65`` is CIE XYZ with the D65 white at Y = 1.
+        Default rec709 -> rec2020.
 
     Input/output: float32 (H, W, 4), linear RGB (no transfer function is
     applied: decode first with the ``transfer`` op); alpha untouched; no
