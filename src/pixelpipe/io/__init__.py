@@ -74,7 +74,8 @@ def read(path: str | Path, part: int | str | None = None, layer: str | None = No
     Parameters
     ----------
     path : str or Path
-        PNG, JPEG, TIFF or EXR (format chosen by extension, see :mod:`pixelpipe.io.formats`).
+        PNG, JPEG, TIFF, EXR or camera RAW (format chosen by extension, see
+        :mod:`pixelpipe.io.formats`; RAW: :mod:`pixelpipe.io.raw`, linear Rec.2020).
     part : int or str, optional
         EXR only: part index or name; default the first part.
     layer : str, optional
@@ -111,6 +112,10 @@ def read(path: str | Path, part: int | str | None = None, layer: str | None = No
             from pixelpipe.io import _tiff
 
             return _tiff.read(p, budget)
+        if fmt == "raw":
+            from pixelpipe.io import raw
+
+            return raw.read(p, budget)
         from pixelpipe.io import _pillow
 
         return _pillow.read(p, fmt, budget)
@@ -283,6 +288,14 @@ def _info(p: Path, fmt: str) -> FileInfo:
             color_encoding="linear", compression=first.compression_name,
             tiled=first.storage == "tiledimage", data_window=first.data_window,
             display_window=first.display_window, parts=parts)
+    if fmt == "raw":
+        from pixelpipe.io import raw
+
+        r = raw.header(p)
+        return FileInfo(
+            path=p, format="raw", width=r["width"], height=r["height"], channels=3,
+            sample_type="uint", bit_depth=16, color_encoding="linear", compression=None,
+            extra={k: v for k, v in r.items() if k not in ("width", "height")})
     if fmt == "tiff":
         from pixelpipe.io import _pillow, _tiff
 

@@ -7,6 +7,7 @@ format     extensions                   sample types (read / write)
 ``jpeg``   .jpg .jpeg .jpe .jfif        uint8 (grey, RGB; CMYK read as RGB)
 ``tiff``   .tif .tiff                   uint8, uint16, half, float (grey, RGB, RGBA)
 ``exr``    .exr                         half, float (uint read); any channel layout
+``raw``    .dng .cr2 .cr3 .nef .arw ...  read only: camera RAW via rawpy/LibRaw, linear Rec.2020
 =========  ===========================  ================================================
 """
 
@@ -27,6 +28,11 @@ EXTENSIONS: dict[str, str] = {
     ".tiff": "tiff",
     ".exr": "exr",
 }
+#: Camera RAW extensions (read only; see :mod:`pixelpipe.io.raw`).
+EXTENSIONS.update(dict.fromkeys(
+    (".dng", ".cr2", ".cr3", ".crw", ".nef", ".nrw", ".arw", ".srf", ".sr2", ".raf", ".orf",
+     ".rw2", ".pef", ".srw", ".x3f", ".3fr", ".fff", ".iiq", ".erf", ".kdc", ".dcr", ".mrw",
+     ".mos", ".mef", ".rwl", ".raw"), "raw"))
 
 #: Format -> sample types it can store, as (sample_type, bit_depth), preferred first.
 SAMPLE_TYPES: dict[str, tuple[tuple[str, int], ...]] = {
@@ -34,6 +40,7 @@ SAMPLE_TYPES: dict[str, tuple[tuple[str, int], ...]] = {
     "jpeg": (("uint", 8),),
     "tiff": (("uint", 8), ("uint", 16), ("half", 16), ("float", 32)),
     "exr": (("half", 16), ("float", 32)),
+    "raw": (),  # read only
 }
 
 
@@ -53,4 +60,7 @@ def format_of(path: str | Path, for_write: bool = False) -> str:
         problem = (f"unknown image format {ext!r}" if ext else "no file extension") + \
             f"; known extensions: {known}"
         raise (OutputError if for_write else InputError)(path, problem)
+    if for_write and fmt == "raw":
+        raise OutputError(path, "camera RAW formats are read only; write PNG, JPEG, TIFF "
+                          "or EXR")
     return fmt
