@@ -1,0 +1,22 @@
+// Clarity combine pass (see detail.py): src0 = input, src1 = Y, src2 = B = G_16(Y).
+// params[0] = (k, s, 0, 0):
+//   d = Y - B, c = clamp(B, 0, 1), m = 4 c (1 - c), dY = (k * m) * (d / (1 + |d| * s)).
+// dY is added to R, G and B; alpha copied.
+
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let p = pixel_coord(wid, lid);
+    if (p.x >= dims.out_w || p.y >= dims.out_h) {
+        return;
+    }
+    let i = p.y * dims.out_w + p.x;
+    let x = src0[i];
+    let k = params[0].x;
+    let s = params[0].y;
+    let b = src2[i].x;
+    let d = src1[i].x - b;
+    let c = clamp(b, 0.0, 1.0);
+    let m = (4.0 * c) * (1.0 - c);
+    let dy = (k * m) * (d / (1.0 + abs(d) * s));
+    dst[i] = vec4<f32>(x.rgb + vec3<f32>(dy), x.a);
+}
