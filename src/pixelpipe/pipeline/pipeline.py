@@ -14,6 +14,7 @@ from pixelpipe.errors import ParameterError, PipelineError
 from pixelpipe.image import Image
 from pixelpipe.ops.base import Op, get_op_class
 from pixelpipe.pipeline.plan import Plan, plan
+from pixelpipe.samples import channels_of
 from pixelpipe.samples import from_rgba as from_rgba
 from pixelpipe.samples import to_rgba as to_rgba
 
@@ -52,42 +53,45 @@ class Pipeline:
         return plan(self.ops)
 
     @overload
-    def run(self, x: Image, backend: Any = ...) -> Image: ...
+    def run(self, x: Image, backend: Any = ..., out_dtype: Any = ...) -> Image: ...
     @overload
-    def run(self, x: npt.NDArray[Any], backend: Any = ...) -> npt.NDArray[np.float32]: ...
+    def run(self, x: npt.NDArray[Any], backend: Any = ...,
+            out_dtype: Any = ...) -> npt.NDArray[Any]: ...
 
-    def run(self, x: Image | npt.NDArray[Any], backend: Any = "auto") -> Any:
+    def run(self, x: Image | npt.NDArray[Any], backend: Any = "auto",
+            out_dtype: Any = None) -> Any:
         """Run the pipeline on ``x``.
 
         Parameters
         ----------
         x : Image or ndarray
-            An :class:`~pixelpipe.Image` or a float ``(H, W)`` / ``(H, W, C)``
-            array, C in {1, 3, 4}.
+            An :class:`~pixelpipe.Image`, or samples ``(H, W)`` / ``(H, W, C)``
+            with C in {1, 3, 4}: float16/32/64 taken as they are, uint8 and
+            uint16 scaled to [0, 1] by ``1 / (2**bits - 1)``.
         backend : {"auto", "cpu", "wgpu"} or Backend
             Where to run. ``"auto"`` takes a hardware GPU adapter when there
             is one, else the CPU (with a one-line notice on stderr). A named
             backend that cannot start raises
             :class:`~pixelpipe.errors.BackendUnavailable`.
+        out_dtype : None or uint8, uint16, float16, float32
+            For an array input: the sample type of the result (default
+            float32), quantised as :mod:`pixelpipe.samples` says. On the
+            WebGPU backend the conversion runs on the device, so only the
+            result's own bytes are downloaded.
 
         Returns
         -------
         Image or ndarray
-            Same kind as ``x``, float32, same channel count, size given by the
-            plan (geometry ops change it).
+            Same kind as ``x``, same channel count, size given by the plan
+            (geometry ops change it); an Image's array is float32.
         """
         from pixelpipe.backends import get_backend
 
         be = get_backend(backend)
         arr = x.array if isinstance(x, Image) else np.asarray(x)
-        if arr.ndim == 2:
-            channels = 1
-        elif arr.ndim == 3:
-            channels = arr.shape[2]
-        else:
-            raise ParameterError(f"expected an (H, W, C) array; got shape {arr.shape}")
-        rgba = to_rgba(arr)
-        out = from_rgba(be.run(self.plan(), rgba), channels)
+        channels = channels_of(arr)
+        dtype = np.float32 if out_dtype is None or isinstance(x, Image) else out_dtype
+        out = be.run_samples(self.plan(), arr, dtype, channels)
         if isinstance(x, Image):
             return x.with_array(out)
         if arr.ndim == 2:

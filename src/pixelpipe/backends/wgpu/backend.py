@@ -7,17 +7,31 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from pixelpipe.backends.base import Backend
 from pixelpipe.backends.wgpu.device import create_device
 from pixelpipe.backends.wgpu.fuse import fused_shader
 from pixelpipe.backends.wgpu.pool import BufferPool, Staging
-from pixelpipe.errors import GPUError
+from pixelpipe.errors import GPUError, ParameterError
 from pixelpipe.ops.base import Array, GlobalOp, GpuPass, load_wgsl
 from pixelpipe.pipeline.plan import Plan
+from pixelpipe.samples import SAMPLE_DTYPES, channels_of, from_float, from_rgba, to_rgba
 
 WORKGROUP = 16
 PIXEL_BYTES = 16  # vec4<f32>
+_PACK_WIDTH = 4096  # 16-byte cells per row of the packing kernel's grid
+
+_KIND = {np.dtype(np.uint8): 0, np.dtype(np.uint16): 1, np.dtype(np.float16): 2,
+         np.dtype(np.float32): 3}
+
+
+def _round16(n: int) -> int:
+    return -(-n // 16) * 16
+
+
+def _sample_consts(channels: int, dtype: np.dtype[Any]) -> str:
+    return f"const CH: u32 = {channels}u;\nconst KIND: u32 = {_KIND[dtype]}u;\n"
 
 
 def prelude() -> str:
@@ -26,8 +40,8 @@ def prelude() -> str:
 
 
 def source_bindings(n_inputs: int) -> str:
-    """WGSL declarations of the read-only inputs ``src0``… at bindings 3…."""
-    return "".join(
+    """WGSL declarations of ``dst`` (binding 0) and the read-only inputs ``src0``… (3…)."""
+    return "@group(0) @binding(0) var<storage, read_write> dst: array<vec4<f32>>;\n" + "".join(
         f"@group(0) @binding({3 + i}) var<storage, read> src{i}: array<vec4<f32>>;\n"
         for i in range(n_inputs)
     )
@@ -43,6 +57,10 @@ class _Dispatch:
     out_size: tuple[int, int]
     #: (height, width) of each input; None: every input is ``in_size``
     input_sizes: list[tuple[int, int]] | None = None
+    #: bytes bound for each input when they are not RGBA images (raw samples)
+    input_bytes: list[int] | None = None
+    #: the shader declares ``dst`` and its inputs itself (sample conversion)
+    declares_io: bool = False
 
 
 class WgpuBackend(Backend):
@@ -98,12 +116,16 @@ class WgpuBackend(Backend):
             self._layouts[n_inputs] = self.device.create_bind_group_layout(entries=entries)
         return self._layouts[n_inputs]
 
-    def pipeline(self, body: str, n_inputs: int) -> Any:
-        """Compiled compute pipeline for ``body`` (WGSL after the prelude), cached by source."""
+    def pipeline(self, body: str, n_inputs: int, declares_io: bool = False) -> Any:
+        """Compiled compute pipeline for ``body`` (WGSL after the prelude), cached by source.
+
+        ``declares_io``: the body declares ``dst`` and its inputs itself (the
+        sample-conversion kernels read and write raw words, not RGBA floats).
+        """
         key = (body, n_inputs)
         pipe = self._pipelines.get(key)
         if pipe is None:
-            source = prelude() + source_bindings(n_inputs) + body
+            source = prelude() + ("" if declares_io else source_bindings(n_inputs)) + body
             try:
                 module = self.device.create_shader_module(code=source)
                 layout = self.device.create_pipeline_layout(
@@ -146,58 +168,116 @@ class WgpuBackend(Backend):
 
     # --- running a plan --------------------------------------------------------
     def run(self, plan: Plan, rgba: Array) -> Array:
-        with self._lock:
-            return self._run(plan, rgba)
+        return self.run_samples(plan, rgba, np.float32, 4)
 
-    def _run(self, plan: Plan, rgba: Array) -> Array:
-        h, w = rgba.shape[:2]
-        nbytes = h * w * PIXEL_BYTES
-        self.check_size(nbytes)
+    def run_samples(self, plan: Plan, samples: npt.NDArray[Any], out_dtype: Any = np.float32,
+                    out_channels: int | None = None) -> npt.NDArray[Any]:
+        """Run ``plan`` on raw samples; convert on the GPU at both ends.
+
+        ``samples`` (H, W[, C]) uint8, uint16, float16 or float32, C in 1, 3, 4,
+        travel over the bus in their own type and are expanded to RGBA float32
+        by a kernel; the result is packed to ``out_dtype`` with
+        ``out_channels`` (default: the input's) by a kernel before download.
+        Conversions follow :mod:`pixelpipe.samples`.
+        """
+        x = np.asarray(samples)
+        channels = channels_of(x)
+        if x.dtype == np.float64:
+            x = x.astype(np.float32)
+        if x.dtype not in SAMPLE_DTYPES:
+            raise ParameterError(f"unsupported sample type {x.dtype}")
+        out_dt = np.dtype(out_dtype)
+        if out_dt not in SAMPLE_DTYPES:
+            raise ParameterError(f"unsupported output sample type {out_dt}")
+        out_c = channels if out_channels is None else out_channels
         if not plan.stages:
-            return rgba.copy()
-        src = self.pool.acquire(nbytes)
-        run = _RunState(self, src)
-        try:
-            self.staging.upload(rgba, src)
-            cur, size = src, (h, w)
-            for stage in plan.stages:
-                if stage.fused:
-                    out = run.acquire(size[0] * size[1] * PIXEL_BYTES)
-                    body, params = fused_shader(stage.ops)  # type: ignore[arg-type]
-                    run.pending.append(_Dispatch(body, [cur], out, params, size, size))
-                    cur = out
-                    continue
-                op = stage.ops[0]
-                if isinstance(op, GlobalOp):
-                    # statistics need everything recorded so far: the one mid-plan sync
-                    run.flush(final=False)
-                    stats = op.gpu_statistics(self, cur, *size)
-                    if stats is None:
-                        image = np.empty((size[0], size[1], 4), np.float32)
-                        self.staging.download(cur, image)
-                        stats = op.statistics(image)
-                    passes = op.gpu_passes_with(size[0], size[1], stats)
-                else:
-                    passes = op.gpu_passes(*size)
-                cur = run.add_passes(passes, cur, size)
-                size = op.output_shape(*size)
-            run.flush(final=True)
-            result = np.empty((size[0], size[1], 4), np.float32)
-            self.staging.download(cur, result)
-        except GPUError:
-            raise
-        except Exception as exc:
-            raise GPUError(f"{self.describe()}: {exc}") from exc
-        finally:
-            run.release()
+            return from_float(from_rgba(to_rgba(x), out_c), out_dt)
+        x = np.ascontiguousarray(x)
+        with self._lock:
+            run = _RunState(self)
+            try:
+                cur = self._put(x, channels, run)
+                cur, size = self._record_plan(plan, cur, x.shape[:2], run)
+                result = self._get(cur, size, out_dt, out_c, run)
+            except (GPUError, ParameterError):
+                raise
+            except Exception as exc:
+                raise GPUError(f"{self.describe()}: {exc}") from exc
+            finally:
+                run.release()
         self.kernels_dispatched = run.dispatched
         self.last_gpu_time = self._timer.read() if self._timer and run.dispatched else None
         return result
 
+    def _put(self, x: npt.NDArray[Any], channels: int, run: _RunState) -> Any:
+        """Upload ``x`` and return the buffer holding it as RGBA float32."""
+        h, w = x.shape[:2]
+        self.check_size(h * w * PIXEL_BYTES)
+        if x.dtype == np.float32 and channels == 4:
+            buf = run.acquire(x.nbytes)
+            self.staging.upload(x, buf)
+            return buf
+        raw = run.acquire(_round16(x.nbytes))
+        self.staging.upload(x, raw)
+        out = run.acquire(h * w * PIXEL_BYTES)
+        body = _sample_consts(channels, x.dtype) + load_wgsl(__package__, "samples_unpack.wgsl")
+        run.pending.append(_Dispatch(body, [raw], out, np.zeros((1, 4), np.float32), (h, w),
+                                     (h, w), input_bytes=[_round16(x.nbytes)],
+                                     declares_io=True))
+        return out
+
+    def _record_plan(self, plan: Plan, cur: Any, size: tuple[int, int],
+                     run: _RunState) -> tuple[Any, tuple[int, int]]:
+        """Queue every stage of ``plan`` reading ``cur``; return the result buffer and size."""
+        for stage in plan.stages:
+            if stage.fused:
+                out = run.acquire(size[0] * size[1] * PIXEL_BYTES)
+                body, params = fused_shader(stage.ops)  # type: ignore[arg-type]
+                run.pending.append(_Dispatch(body, [cur], out, params, size, size))
+                cur = out
+                continue
+            op = stage.ops[0]
+            if isinstance(op, GlobalOp):
+                # statistics need everything recorded so far: the one mid-plan sync
+                run.flush(final=False)
+                stats = op.gpu_statistics(self, cur, *size)
+                if stats is None:
+                    image = np.empty((size[0], size[1], 4), np.float32)
+                    self.staging.download(cur, image)
+                    stats = op.statistics(image)
+                passes = op.gpu_passes_with(size[0], size[1], stats)
+            else:
+                passes = op.gpu_passes(*size)
+            cur = run.add_passes(passes, cur, size)
+            size = op.output_shape(*size)
+        return cur, size
+
+    def _get(self, cur: Any, size: tuple[int, int], out_dt: np.dtype[Any], channels: int,
+             run: _RunState) -> npt.NDArray[Any]:
+        """Pack (unless RGBA float32), submit everything and download the result."""
+        h, w = size
+        if out_dt == np.float32 and channels == 4:
+            run.flush(final=True)
+            result = np.empty((h, w, 4), np.float32)
+            self.staging.download(cur, result)
+            return result
+        nbytes = h * w * channels * out_dt.itemsize
+        cells = -(-nbytes // 16)
+        grid_w = min(cells, _PACK_WIDTH)
+        grid_h = -(-cells // grid_w)
+        packed = run.acquire(grid_w * grid_h * 16)
+        body = _sample_consts(channels, out_dt) + load_wgsl(__package__, "samples_pack.wgsl")
+        run.pending.append(_Dispatch(body, [cur], packed, np.zeros((1, 4), np.float32), size,
+                                     (grid_h, grid_w), declares_io=True))
+        run.flush(final=True)
+        raw = np.empty(_round16(nbytes), np.uint8)
+        self.staging.download(packed, raw)
+        return raw[:nbytes].view(out_dt).reshape(h, w, channels)
+
     def _record(self, enc: Any, d: _Dispatch, stamps: dict[str, Any] | None = None) -> list[Any]:
         """Record one dispatch into ``enc``; return the side buffers it borrowed."""
         u = self._wgpu.BufferUsage
-        pipe = self.pipeline(d.shader, len(d.inputs))
+        pipe = self.pipeline(d.shader, len(d.inputs), d.declares_io)
         params = np.ascontiguousarray(d.params, np.float32).reshape(-1, 4)
         if params.shape[0] == 0:
             params = np.zeros((1, 4), np.float32)
@@ -215,10 +295,10 @@ class WgpuBackend(Backend):
             {"binding": 1, "resource": {"buffer": pbuf, "offset": 0, "size": params.nbytes}},
             {"binding": 2, "resource": {"buffer": dbuf, "offset": 0, "size": dims.nbytes}},
         ] + [
-            {"binding": 3 + i, "resource": {"buffer": b, "offset": 0,
-                                            "size": sz[0] * sz[1] * PIXEL_BYTES}}
-            for i, (b, sz) in enumerate(
-                zip(d.inputs, d.input_sizes or [d.in_size] * len(d.inputs), strict=True))
+            {"binding": 3 + i, "resource": {"buffer": b, "offset": 0, "size": nb}}
+            for i, (b, nb) in enumerate(zip(d.inputs, d.input_bytes or [
+                sz[0] * sz[1] * PIXEL_BYTES
+                for sz in (d.input_sizes or [d.in_size] * len(d.inputs))], strict=True))
         ]
         bg = self.device.create_bind_group(layout=self.bind_group_layout(len(d.inputs)),
                                            entries=entries)
@@ -233,9 +313,9 @@ class WgpuBackend(Backend):
 class _RunState:
     """Buffers and not-yet-submitted dispatches of one plan run."""
 
-    def __init__(self, be: WgpuBackend, src: Any) -> None:
+    def __init__(self, be: WgpuBackend) -> None:
         self.be = be
-        self.owned: list[Any] = [src]
+        self.owned: list[Any] = []
         self.pending: list[_Dispatch] = []
         self.dispatched = 0
 

@@ -51,6 +51,13 @@ class BufferPool:
         self._free.clear()
 
 
+def _padded(raw: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    """``raw`` itself, or a copy padded with zeros to a multiple of 4 bytes."""
+    if raw.size % 4 == 0:
+        return raw
+    return np.concatenate([raw, np.zeros(4 - raw.size % 4, np.uint8)])
+
+
 class Staging:
     """Two persistent mapped staging buffers per direction, used alternately.
 
@@ -71,21 +78,25 @@ class Staging:
                       for _ in range(2)]
 
     def upload(self, data: npt.NDArray[Any], dst: Any) -> None:
-        """Copy the bytes of contiguous ``data`` into the start of GPU buffer ``dst``."""
+        """Copy the bytes of ``data`` into the start of GPU buffer ``dst``.
+
+        A byte count that is not a multiple of 4 is padded with zeros (copies
+        move whole 32-bit words); ``dst`` must have room for the padding.
+        """
         raw = np.ascontiguousarray(data).reshape(-1).view(np.uint8)
         n = raw.size
         if n <= (1 << 20):
-            self.device.queue.write_buffer(dst, 0, raw)
+            self.device.queue.write_buffer(dst, 0, _padded(raw))
             return
         mapw = self._wgpu.MapMode.WRITE
         for k, off in enumerate(range(0, n, self.chunk)):
-            size = min(self.chunk, n - off)
+            piece = _padded(raw[off:off + self.chunk])
             stg = self._up[k % 2]
             stg.map_sync(mapw, 0, self.chunk)
-            stg.write_mapped(raw[off:off + size], 0)
+            stg.write_mapped(piece, 0)
             stg.unmap()
             enc = self.device.create_command_encoder()
-            enc.copy_buffer_to_buffer(stg, 0, dst, off, size)
+            enc.copy_buffer_to_buffer(stg, 0, dst, off, piece.size)
             self.device.queue.submit([enc.finish()])
 
     def download(self, src: Any, out: npt.NDArray[Any]) -> None:

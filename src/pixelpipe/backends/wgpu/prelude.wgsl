@@ -1,4 +1,6 @@
-// Prelude prepended to every pixelpipe compute shader.
+// Prelude prepended to every pixelpipe compute shader. The backend adds the
+// declarations of `dst` (binding 0) and the inputs `src0`, `src1` … (bindings
+// 3 …) after it: RGBA float32 images, except in the sample-conversion kernels.
 //
 // Images are row-major arrays of RGBA float32 pixels. Invocations run in
 // 16x16 workgroups, one pixel each. Workgroups are numbered linearly and
@@ -17,7 +19,6 @@ struct Dims {
     _pad1: u32,
 }
 
-@group(0) @binding(0) var<storage, read_write> dst: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> params: array<vec4<f32>>;
 @group(0) @binding(2) var<uniform> dims: Dims;
 
