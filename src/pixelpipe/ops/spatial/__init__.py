@@ -3,6 +3,7 @@
 Each op module registers itself when imported; add one re-export line per op.
 """
 from pixelpipe.ops.spatial.box_blur import BoxBlur as BoxBlur
+from pixelpipe.ops.spatial.dehaze import Dehaze as Dehaze
 from pixelpipe.ops.spatial.denoise import Denoise as Denoise
 from pixelpipe.ops.spatial.detail import Clarity as Clarity
 from pixelpipe.ops.spatial.detail import Sharpen as Sharpen

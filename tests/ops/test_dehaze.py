@@ -1,0 +1,256 @@
+"""Dehaze (dark channel prior + guided filter).
+
+Tolerances:
+- dark channel (min filters) and airlight: exact on both backends and
+  against scipy.ndimage.minimum_filter (rtol 0);
+- reference vs WebGPU output: RTOL_GPU = 1e-4 (absolute below 1, relative
+  above). The box means are float32 sums on the GPU (a few ulps, 1e-5 class)
+  and the recovered radiance (I - A) / t divides by t >= 0.1, which scales a
+  transmission error by up to (I - A) / t**2, i.e. 100x; measured on
+  llvmpipe: <= 3e-6 on random images and on the hazed photo;
+- reference vs a direct float64 guided filter built on
+  scipy.ndimage.uniform_filter: 1e-4 (same amplification of float32 rounding
+  in the reference); measured <= 2e-6.
+"""
+
+from typing import ClassVar
+
+import numpy as np
+import pytest
+import scipy.ndimage as ndi
+from PIL import Image
+
+from pixelpipe import ParameterError, Pipeline, ops
+from pixelpipe.ops.base import GpuPass, Op
+from pixelpipe.ops.spatial import dehaze as dh
+from tests.helpers import SIZES, TALL, assert_close, check_consistency, random_rgba
+
+RTOL_GPU = 1e-4
+
+
+class _DarkChannel(Op):
+    """Test-only op: the statistics' dark channel in channel 0 (exactness of the min passes)."""
+
+    kind: ClassVar = ops.BoxBlur.kind  # neighbourhood
+
+    def reference(self, x):
+        h, w = x.shape[:2]
+        rgb = x[..., :3]
+        d = dh.min_filter(np.minimum(np.minimum(rgb[..., 0], rgb[..., 1]), rgb[..., 2]),
+                          dh.dark_radius(h, w))
+        out = np.zeros_like(x)
+        out[..., 0] = d
+        return out
+
+    def gpu_passes(self, height, width):
+        params = np.zeros((2, 4), np.float32)
+        params[0, 0] = dh.dark_radius(height, width)
+        size = (height, width)
+        return [
+            GpuPass(dh.shader("tap_rgb", "finish_plain", "min_main", axis_x=True), params, size),
+            GpuPass(dh.shader("tap_x", "finish_plain", "min_main", axis_x=False), params, size,
+                    ("p0",)),
+        ]
+
+
+def _linear(srgb):
+    return np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
+
+
+@pytest.fixture(scope="module")
+def hazed(data_dir):
+    """(clean J, hazed I): chelsea.png in linear RGB, I = J t + A (1 - t), t a depth ramp."""
+    srgb = np.asarray(Image.open(data_dir / "photos" / "chelsea.png").convert("RGB"),
+                      np.float64) / 255.0
+    h, w = srgb.shape[:2]
+    clean = np.ones((h, w, 4), np.float32)
+    clean[..., :3] = _linear(srgb)
+    t = (0.3 + 0.6 * np.arange(w) / (w - 1))[None, :, None]  # 0.3 (far, left) .. 0.9
+    airlight = np.array([0.8, 0.85, 0.9])
+    hz = clean.copy()
+    hz[..., :3] = clean[..., :3] * t + airlight * (1 - t)
+    return clean, hz
+
+
+def _rmse(a, b):
+    return float(np.sqrt(np.mean((a[..., :3].astype(np.float64) - b[..., :3]) ** 2)))
+
+
+def _local_contrast(a, n=15):
+    """Mean RMS contrast (std of Rec. 2020 luma) over n x n blocks."""
+    y = dh.luma(a).astype(np.float64)
+    hh, ww = (y.shape[0] // n) * n, (y.shape[1] // n) * n
+    return float(y[:hh, :ww].reshape(hh // n, n, ww // n, n).std(axis=(1, 3)).mean())
+
+
+# --- reference vs WebGPU ---------------------------------------------------------------
+
+@pytest.mark.parametrize("amount", [100.0, 37.0, -60.0])
+@pytest.mark.parametrize("shape", SIZES)
+def test_dehaze_wgpu_matches_reference(shape, amount, wgpu_backend):
+    x = random_rgba(shape, seed=31, low=0.0, high=1.2)
+    check_consistency(ops.Dehaze(amount=amount), x, wgpu_backend, rtol=RTOL_GPU)
+
+
+def test_dehaze_wgpu_tall(wgpu_backend):
+    # 1,100,000 x 2: dark radius 1, guide radius 4, 2,200 top pixels for the airlight;
+    # the statistics run on the whole image (downloaded) before the passes
+    x = random_rgba(TALL, seed=32, low=0.0, high=1.0)
+    check_consistency(ops.Dehaze(amount=80.0), x, wgpu_backend, rtol=RTOL_GPU)
+
+
+def test_dehaze_wgpu_hazed_photo_and_hdr(hazed, wgpu_backend):
+    _, hz = hazed
+    check_consistency(ops.Dehaze(amount=100.0), hz, wgpu_backend, rtol=RTOL_GPU)
+    # smooth HDR ramps: tiny local variance, so the guided filter leans on eps
+    x = np.ones((64, 200, 4), np.float32)
+    x[..., 0] = np.linspace(0.0, 3.0, 200)[None, :]
+    x[..., 1] = 0.5
+    x[..., 2] = np.linspace(0.2, 0.21, 64)[:, None]
+    check_consistency(ops.Dehaze(amount=70.0), x, wgpu_backend, rtol=RTOL_GPU)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (7, 5), (33, 47), (70, 129), (300, 20)])
+def test_dark_channel_wgpu_is_exact(shape, wgpu_backend):
+    x = random_rgba(shape, seed=33, low=-0.5, high=2.0)
+    check_consistency(_DarkChannel(), x, wgpu_backend, rtol=0.0)
+
+
+def test_airlight_same_on_both_paths(hazed, wgpu_backend):
+    _, hz = hazed
+    op = ops.Dehaze(amount=50.0)
+    ref = op.statistics(hz)
+    buf = wgpu_backend.pool.acquire(hz.nbytes)
+    try:
+        wgpu_backend.staging.upload(hz, buf)
+        got = op.gpu_statistics(wgpu_backend, buf, *hz.shape[:2])
+        if got is None:  # the backend downloads the input and calls statistics()
+            down = np.empty_like(hz)
+            wgpu_backend.staging.download(buf, down)
+            got = op.statistics(down)
+    finally:
+        wgpu_backend.pool.release(buf)
+    np.testing.assert_array_equal(got, ref)
+
+
+# --- reference vs trusted libraries ------------------------------------------------------
+
+@pytest.mark.parametrize("shape", [(1, 1), (5, 3), (40, 31), (64, 70)])
+@pytest.mark.parametrize("r", [1, 3, 12])
+def test_min_filter_matches_scipy(shape, r):
+    d = random_rgba(shape, seed=34, low=-1.0, high=1.0)[..., 0]
+    want = ndi.minimum_filter(d, size=2 * r + 1, mode="nearest")
+    np.testing.assert_array_equal(dh.min_filter(d, r), want)
+
+
+def test_apply_matches_direct_float64_guided_filter(hazed):
+    # the paper's formulas in float64, box = scipy.ndimage.uniform_filter (mode mirror)
+    _, hz = hazed
+    hz = hz[::2, ::2].copy()
+    op = ops.Dehaze(amount=80.0)
+    a = op.statistics(hz).astype(np.float64)
+    h, w = hz.shape[:2]
+    rgb = hz[..., :3].astype(np.float64)
+    dark = ndi.minimum_filter((rgb / a).min(axis=-1), size=2 * dh.dark_radius(h, w) + 1,
+                              mode="nearest")
+    p = 1.0 - 0.95 * 0.8 * dark
+    g = rgb @ np.array([0.2627, 0.6780, 0.0593])
+
+    def box(v):
+        return ndi.uniform_filter(v, size=2 * dh.guide_radius(h, w) + 1, mode="mirror")
+
+    mi, mp = box(g), box(p)
+    ca = (box(g * p) - mi * mp) / (box(g * g) - mi * mi + 1e-3)
+    cb = mp - ca * mi
+    t = np.clip(box(ca) * g + box(cb), 0.1, 1.0)[..., None]
+    want = hz.astype(np.float64).copy()
+    want[..., :3] = (rgb - a) / t + a
+    assert_close(op.apply(hz, op.statistics(hz)), want, 1e-4, what="dehaze vs float64")
+
+
+# --- statistics ---------------------------------------------------------------------------
+
+def test_airlight_is_brightest_pixel_of_the_haziest_region():
+    rng = np.random.default_rng(35)
+    x = np.ones((120, 150, 4), np.float32)
+    x[..., :3] = rng.uniform(0.0, 0.3, (120, 150, 3))
+    # the haze: bright in all channels; its 600 pixels tie at dark-channel value 0.75,
+    # more than the top 0.1 % (18 pixels): ties are all candidates
+    x[10:30, 100:130, :3] = 0.75
+    x[20, 110, :3] = (0.82, 0.85, 0.88)  # its brightest pixel
+    x[60, 60, :3] = (5.0, 0.0, 5.0)  # brighter, but dark channel 0: not a candidate
+    a = dh.airlight(x)
+    np.testing.assert_array_equal(a, np.array([0.82, 0.85, 0.88], np.float32))
+
+
+def test_airlight_ties_take_the_first_pixel_and_floor():
+    x = np.zeros((10, 10, 4), np.float32)
+    np.testing.assert_array_equal(dh.airlight(x), np.full(3, dh.AIRLIGHT_FLOOR, np.float32))
+    x[..., :3] = 0.5
+    x[2, 3, :3] = (0.9, 0.5, 0.6)  # same intensity as the next one
+    x[7, 8, :3] = (0.6, 0.5, 0.9)
+    np.testing.assert_array_equal(dh.airlight(x), np.array([0.9, 0.5, 0.6], np.float32))
+
+
+def test_airlight_skips_non_finite_pixels():
+    x = random_rgba((40, 40), seed=36)
+    x[5, 5, :3] = (np.inf, np.inf, np.inf)
+    x[9, 9, 0] = np.nan
+    a = dh.airlight(x)
+    assert np.isfinite(a).all()
+    y = x.copy()
+    y[0:16, 0:16, :3] = 0.0  # dark out the non-finite pixels' windows
+    assert np.isfinite(dh.airlight(y)).all()
+
+
+def test_radii_scale_with_the_short_side():
+    assert dh.dark_radius(600, 900) == 7  # He et al.'s 15 x 15 patch
+    assert dh.dark_radius(4000, 6000) == 47
+    assert dh.dark_radius(2, 1_100_000) == 1
+    assert dh.guide_radius(600, 800) == 28
+
+
+# --- properties ---------------------------------------------------------------------------
+
+def test_dehaze_moves_a_hazed_photo_toward_the_clean_one(hazed):
+    clean, hz = hazed
+    out = ops.Dehaze(amount=100.0).reference(hz)
+    before, after = _rmse(hz, clean), _rmse(out, clean)
+    # measured: RMSE 0.291 -> 0.064 (factor 4.5); bound set a bit under it
+    assert before / after >= 4.0, (before, after)
+    # local RMS contrast: clean 0.047, hazed 0.028, dehazed 0.045 (measured)
+    assert _local_contrast(out) >= 1.4 * _local_contrast(hz)
+    assert abs(_local_contrast(out) - _local_contrast(clean)) < 0.25 * _local_contrast(clean)
+    # a weaker amount removes less
+    half = ops.Dehaze(amount=50.0).reference(hz)
+    assert after < _rmse(half, clean) < before
+    np.testing.assert_array_equal(out[..., 3], hz[..., 3])
+
+
+def test_negative_amount_adds_haze_of_the_scene_colour(hazed):
+    clean, _ = hazed
+    op = ops.Dehaze(amount=-60.0)
+    out = op.reference(clean)
+    assert _local_contrast(out) < 0.7 * _local_contrast(clean)
+    a = op.statistics(clean)
+    tk = 1.0 - 0.7 * 0.6
+    np.testing.assert_allclose(out[..., :3], clean[..., :3] * tk + a * (1 - tk), rtol=1e-6,
+                               atol=1e-7)
+
+
+def test_amount_zero_is_identity(wgpu_backend):
+    op = ops.Dehaze()
+    assert op.is_identity() and not ops.Dehaze(amount=1.0).is_identity()
+    assert not ops.Dehaze(amount=-0.5).is_identity()
+    x = random_rgba((9, 13), seed=37)
+    np.testing.assert_array_equal(op.reference(x), x)
+    np.testing.assert_array_equal(Pipeline([op]).run(x, backend=wgpu_backend), x)
+
+
+def test_amount_range_is_validated():
+    with pytest.raises(ParameterError, match="amount"):
+        ops.Dehaze.from_config({"amount": 101})
+    with pytest.raises(ParameterError, match="amount"):
+        ops.Dehaze.from_config({"amount": float("nan")})
+    with pytest.raises(ParameterError, match="unknown parameter"):
+        ops.Dehaze.from_config({"omega": 0.9})
