@@ -123,12 +123,9 @@ BLACKS_END = 0.25
 #: Whites / blacks: ``k = ENDPOINT_STRENGTH * slider / 100``.
 ENDPOINT_STRENGTH = 0.4
 
-_SLIDER = {"unit": "slider"}
-
-
 def _slider(what: str) -> Any:
     return Field(0.0, ge=-100.0, le=100.0, allow_inf_nan=False, description=what,
-                 json_schema_extra=_SLIDER)
+                 json_schema_extra={"unit": "slider"})
 
 
 class Tone(PointwiseOp):
