@@ -1,0 +1,106 @@
+"""``pixelpipe.workflows.develop``: the photo developer.
+
+A camera RAW, JPEG, PNG, TIFF or EXR and a :class:`DevelopPreset` give the
+developed photo, on the GPU when there is one. The stage order is fixed
+(see :mod:`pixelpipe.workflows.develop.stages` and ``docs/develop.md``); every
+pixel operation is a catalogue op, so the CPU reference and the WebGPU
+backend run the same pipeline.
+
+Examples
+--------
+>>> from pixelpipe.workflows.develop import develop, load_presets   # doctest: +SKIP
+>>> img = develop("photo.dng", load_presets(["warm-film.toml"]), backend="wgpu")
+>>> pixelpipe.io.write("photo.jpg", img, quality=92)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pixelpipe.image import Image
+from pixelpipe.workflows.develop.colour import SourceColour, prepare_input
+from pixelpipe.workflows.develop.preset import DevelopPreset, load_preset, load_presets
+from pixelpipe.workflows.develop.stages import build_pipeline
+
+__all__ = [
+    "DevelopPreset",
+    "SourceColour",
+    "build_pipeline",
+    "develop",
+    "develop_many",
+    "load_input",
+    "load_preset",
+    "load_presets",
+]
+
+
+def load_input(image_or_path: Image | str | Path) -> tuple[Image, SourceColour]:
+    """Decode (when given a path) and prepare an input: orientation applied, ICC honoured.
+
+    Returns the upright image, float32 (H, W, C), and its source encoding.
+    Raises :class:`~pixelpipe.errors.InputError` for an unreadable file.
+    """
+    if isinstance(image_or_path, Image):
+        img = image_or_path
+    else:
+        from pixelpipe.io import read
+
+        img = read(image_or_path)
+    from pixelpipe.errors import InputError
+
+    try:
+        return prepare_input(img)
+    except InputError as exc:
+        if exc.path is None and not isinstance(image_or_path, Image):
+            raise InputError(image_or_path, exc.problem) from None
+        raise
+
+
+def _run(prepared: Image, source: SourceColour, preset: DevelopPreset, backend: Any) -> Image:
+    from pixelpipe.workflows.develop.colour import output_meta
+
+    pipe = build_pipeline(preset, source)
+    out = pipe.run(prepared, backend=backend) if len(pipe) else prepared
+    meta = output_meta(prepared.meta, preset.output.gamut, preset.output.bit_depth)
+    return Image(out.array, meta)
+
+
+def develop(image_or_path: Image | str | Path, preset: DevelopPreset,
+            backend: Any = "auto") -> Image:
+    """Develop one image with ``preset``.
+
+    Parameters
+    ----------
+    image_or_path : Image or path
+        A decoded :class:`~pixelpipe.image.Image` or a file that
+        :func:`pixelpipe.io.read` reads (PNG, JPEG, TIFF, EXR, camera RAW).
+    preset : DevelopPreset
+        The settings; :func:`load_presets` reads them from TOML.
+    backend : {"auto", "cpu", "wgpu"} or Backend
+        Where the pipeline runs.
+
+    Returns
+    -------
+    Image
+        float32 (H, W, C) values encoded for ``preset.output.gamut`` (sRGB,
+        Display P3 or Adobe RGB), with that gamut's ICC profile, the source's
+        EXIF (orientation 1) and the sample type of ``preset.output.bit_depth``
+        (default: the source's, 16-bit for float sources) in ``meta``; ready
+        for :func:`pixelpipe.io.write`.
+
+    Raises
+    ------
+    InputError, ParameterError, BackendUnavailable
+        Unreadable input, a bad preset value or LUT, a backend that cannot start.
+    """
+    prepared, source = load_input(image_or_path)
+    return _run(prepared, source, preset, backend)
+
+
+def develop_many(image_or_path: Image | str | Path, presets: Sequence[DevelopPreset],
+                 backend: Any = "auto") -> list[Image]:
+    """Several looks from one decode: :func:`develop` with each preset, input read once."""
+    prepared, source = load_input(image_or_path)
+    return [_run(prepared, source, p, backend) for p in presets]
