@@ -94,7 +94,7 @@ def test_dehaze_wgpu_matches_reference(shape, amount, wgpu_backend):
 
 def test_dehaze_wgpu_tall(wgpu_backend):
     # 1,100,000 x 2: dark radius 1, guide radius 4, 2,200 top pixels for the airlight;
-    # the statistics run on the whole image (downloaded) before the passes
+    # the statistics (GPU radix select) run on the whole image before the passes
     x = random_rgba(TALL, seed=32, low=0.0, high=1.0)
     check_consistency(ops.Dehaze(amount=80.0), x, wgpu_backend, rtol=RTOL_GPU)
 
@@ -116,21 +116,37 @@ def test_dark_channel_wgpu_is_exact(shape, wgpu_backend):
     check_consistency(_DarkChannel(), x, wgpu_backend, rtol=0.0)
 
 
-def test_airlight_same_on_both_paths(hazed, wgpu_backend):
-    _, hz = hazed
-    op = ops.Dehaze(amount=50.0)
-    ref = op.statistics(hz)
-    buf = wgpu_backend.pool.acquire(hz.nbytes)
+def _gpu_airlight(x, be):
+    buf = be.pool.acquire(x.nbytes)
     try:
-        wgpu_backend.staging.upload(hz, buf)
-        got = op.gpu_statistics(wgpu_backend, buf, *hz.shape[:2])
-        if got is None:  # the backend downloads the input and calls statistics()
-            down = np.empty_like(hz)
-            wgpu_backend.staging.download(buf, down)
-            got = op.statistics(down)
+        be.staging.upload(np.ascontiguousarray(x), buf)
+        return ops.Dehaze(amount=50.0).gpu_statistics(be, buf, *x.shape[:2])
     finally:
-        wgpu_backend.pool.release(buf)
-    np.testing.assert_array_equal(got, ref)
+        be.pool.release(buf)
+
+
+def _stats_images():
+    yield "random", random_rgba((33, 47), seed=38, low=-0.5, high=2.0)
+    ties = np.round(random_rgba((70, 129), seed=39) * 4) / 4  # many equal values
+    yield "ties", ties.astype(np.float32)
+    special = random_rgba((50, 60), seed=40)
+    special[3, 4, 0], special[10, 10, 1], special[20, 20, :3] = np.nan, np.inf, -np.inf
+    yield "nan-inf", special
+    yield "black", np.zeros((10, 10, 4), np.float32)
+    yield "all-nan", np.full((4, 5, 4), np.nan, np.float32)
+    yield "tall", random_rgba(TALL, seed=41)
+
+
+@pytest.mark.parametrize(("name", "x"), list(_stats_images()), ids=lambda v: v
+                         if isinstance(v, str) else "")
+def test_airlight_same_on_both_paths(name, x, wgpu_backend):
+    # exact: order keys, integer counts and atomics on the GPU; tall: 1,100,000 x 2
+    np.testing.assert_array_equal(_gpu_airlight(x, wgpu_backend), dh.airlight(x), err_msg=name)
+
+
+def test_airlight_same_on_hazed_photo(hazed, wgpu_backend):
+    _, hz = hazed
+    np.testing.assert_array_equal(_gpu_airlight(hz, wgpu_backend), dh.airlight(hz))
 
 
 # --- reference vs trusted libraries ------------------------------------------------------

@@ -78,7 +78,7 @@ from __future__ import annotations
 import math
 import re
 from functools import cache
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -197,6 +197,13 @@ class Dehaze(GlobalOp):
         """Airlight ``A``: float32 (3,) RGB, from the whole input ``x`` float32 (H, W, 4)."""
         return airlight(np.asarray(x, np.float32))
 
+    def gpu_statistics(self, backend: Any, buffer: Any, height: int,
+                       width: int) -> npt.NDArray[np.float32] | None:
+        """The airlight computed on the GPU from ``buffer``; equal to :meth:`statistics`."""
+        if self.is_identity():
+            return np.ones(3, np.float32)  # unused by the identity pass
+        return gpu_airlight(backend, buffer, height, width)
+
     # --- reference ------------------------------------------------------------------
     def apply(self, x: Array, stats: npt.NDArray[np.float32]) -> Array:
         x = np.asarray(x, np.float32)
@@ -284,3 +291,161 @@ def airlight(x: Array) -> npt.NDArray[np.float32]:
     best = int(np.argmax(score))  # first of the maxima in row-major order
     a = rgb.reshape(-1, 3)[best].astype(np.float32)
     return np.maximum(a, np.float32(AIRLIGHT_FLOOR))
+
+
+# --- statistics on the GPU ------------------------------------------------------------------
+
+#: Radix digits of the threshold search, (shift, bits): 12 + 12 + 8 = 32 bits.
+_DIGITS = ((20, 12), (8, 12), (0, 8))
+_SEL_WG = 256
+_SEL_MAX_GROUPS = 4096
+
+
+def gpu_airlight(be: Any, buffer: Any, height: int, width: int) -> npt.NDArray[np.float32]:
+    """:func:`airlight` of the RGBA float32 image in the WebGPU ``buffer``, bit for bit.
+
+    The dark channel and the intensity are computed by two passes of the
+    minimum filter (``dehaze.wgsl``); the k-th largest dark-channel value is
+    found exactly by a radix select on the floats' order keys (three
+    histogram rounds, 12 + 12 + 8 bits, each read back: a few KiB), then the
+    brightest candidate (``atomicMax`` of its intensity key) and the first
+    such pixel (``atomicMin`` of its index); only its RGB is downloaded.
+    """
+    import wgpu
+
+    from pixelpipe.backends.wgpu.backend import PIXEL_BYTES, _Dispatch
+
+    dev = be.device
+    n = height * width
+    nbytes = n * PIXEL_BYTES
+    params = pack_params(dark_radius(height, width))
+    size = (height, width)
+    u = wgpu.BufferUsage
+    borrowed: list[Any] = []
+    try:
+        tmp = be.pool.acquire(nbytes)
+        borrowed.append(tmp)
+        stats_img = be.pool.acquire(nbytes)
+        borrowed.append(stats_img)
+        enc = dev.create_command_encoder()
+        borrowed += be._record(enc, _Dispatch(
+            shader("tap_rgb", "finish_plain", "min_main", axis_x=True), [buffer], tmp,
+            params, size, size))
+        borrowed += be._record(enc, _Dispatch(
+            shader("tap_x", "finish_stats", "min_main", axis_x=False), [tmp, buffer],
+            stats_img, params, size, size))
+        dev.queue.submit([enc.finish()])
+
+        k_sel = _Selector(be, stats_img, n)
+        borrowed.append(k_sel)
+        k = max(1, math.ceil(TOP_FRACTION * n))
+        prefix = mask = 0
+        total = None
+        for shift, bits in _DIGITS:
+            counts = k_sel.run("hist", 1 << bits, shift=shift, prefix=prefix, mask=mask)
+            if total is None:
+                total = int(counts.sum())
+                if total == 0:
+                    return np.ones(3, np.float32)
+                k = min(k, total)
+            above, digit = 0, 0
+            for b in range((1 << bits) - 1, -1, -1):  # from the largest keys down
+                c = int(counts[b])
+                if above + c >= k:
+                    digit = b
+                    break
+                above += c
+            k -= above
+            prefix |= digit << shift
+            mask |= ((1 << bits) - 1) << shift
+        best = int(k_sel.run("brightest", 1, prefix=prefix, init=0)[0])
+        index = int(k_sel.run("first", 1, prefix=prefix, best=best, init=0xFFFFFFFF)[0])
+        rgba = _read_pixel(be, buffer, index)
+    finally:
+        for b in borrowed:
+            if isinstance(b, _Selector):
+                b.release()
+            else:
+                be.pool.release(b)
+    return np.maximum(rgba[:3], np.float32(AIRLIGHT_FLOOR))
+
+
+def _read_pixel(be: Any, buffer: Any, index: int) -> npt.NDArray[np.float32]:
+    import wgpu
+
+    dev = be.device
+    rb = dev.create_buffer(size=16, usage=wgpu.BufferUsage.MAP_READ | wgpu.BufferUsage.COPY_DST)
+    enc = dev.create_command_encoder()
+    enc.copy_buffer_to_buffer(buffer, index * 16, rb, 0, 16)
+    dev.queue.submit([enc.finish()])
+    rb.map_sync(wgpu.MapMode.READ)
+    out = np.frombuffer(rb.read_mapped(), np.float32).copy()
+    rb.unmap()
+    rb.destroy()
+    return out
+
+
+class _Selector:
+    """The kernels of ``dehaze_select.wgsl`` over one statistics image."""
+
+    _cache: ClassVar[dict[int, tuple[Any, dict[str, Any]]]] = {}
+
+    def __init__(self, be: Any, image: Any, n: int) -> None:
+        import wgpu
+
+        self.wgpu, self.be, self.image, self.n = wgpu, be, image, n
+        key = id(be.device)
+        if key not in self._cache:
+            S = wgpu.ShaderStage.COMPUTE
+            bt = wgpu.BufferBindingType
+            layout = be.device.create_bind_group_layout(entries=[
+                {"binding": 0, "visibility": S, "buffer": {"type": bt.read_only_storage}},
+                {"binding": 1, "visibility": S, "buffer": {"type": bt.uniform}},
+                {"binding": 2, "visibility": S, "buffer": {"type": bt.storage}},
+            ])
+            module = be.device.create_shader_module(
+                code=load_wgsl(__package__, "dehaze_select.wgsl"))
+            pl = be.device.create_pipeline_layout(bind_group_layouts=[layout])
+            pipes = {e: be.device.create_compute_pipeline(
+                layout=pl, compute={"module": module, "entry_point": e})
+                for e in ("hist", "brightest", "first")}
+            self._cache[key] = (layout, pipes)
+        self.layout, self.pipes = self._cache[key]
+        u = wgpu.BufferUsage
+        self.counters = be.device.create_buffer(size=4096 * 4,
+                                                usage=u.STORAGE | u.COPY_SRC | u.COPY_DST)
+        self.readback = be.device.create_buffer(size=4096 * 4, usage=u.MAP_READ | u.COPY_DST)
+        self.uniform = be.device.create_buffer(size=32, usage=u.UNIFORM | u.COPY_DST)
+
+    def run(self, entry: str, words: int, shift: int = 0, prefix: int = 0, mask: int = 0,
+            best: int = 0, init: int = 0) -> npt.NDArray[np.uint32]:
+        """Dispatch ``entry`` over the image; return the first ``words`` counters."""
+        dev, q = self.be.device, self.be.device.queue
+        q.write_buffer(self.uniform, 0, np.array(
+            [self.n, shift, prefix, mask, words, best, 0, 0], np.uint32))
+        q.write_buffer(self.counters, 0, np.full(words, init, np.uint32))
+        bg = dev.create_bind_group(layout=self.layout, entries=[
+            {"binding": 0, "resource": {"buffer": self.image, "offset": 0,
+                                        "size": self.n * 16}},
+            {"binding": 1, "resource": {"buffer": self.uniform, "offset": 0, "size": 32}},
+            {"binding": 2, "resource": {"buffer": self.counters, "offset": 0,
+                                        "size": 4096 * 4}},
+        ])
+        groups = max(1, min(-(-self.n // (_SEL_WG * 64)), _SEL_MAX_GROUPS,
+                            self.be.max_groups))
+        enc = dev.create_command_encoder()
+        cp = enc.begin_compute_pass()
+        cp.set_pipeline(self.pipes[entry])
+        cp.set_bind_group(0, bg)
+        cp.dispatch_workgroups(groups, 1, 1)
+        cp.end()
+        enc.copy_buffer_to_buffer(self.counters, 0, self.readback, 0, words * 4)
+        q.submit([enc.finish()])
+        self.readback.map_sync(self.wgpu.MapMode.READ, 0, words * 4)
+        out = np.frombuffer(self.readback.read_mapped(0, words * 4), np.uint32).copy()
+        self.readback.unmap()
+        return out
+
+    def release(self) -> None:
+        for b in (self.counters, self.readback, self.uniform):
+            b.destroy()

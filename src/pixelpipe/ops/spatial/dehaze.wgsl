@@ -14,6 +14,19 @@ fn luma(c: vec4<f32>) -> f32 {
     return LUMA_R * c.x + LUMA_G * c.y + LUMA_B * c.z;
 }
 
+// NaN-propagating minimum (as numpy.minimum): NaN is detected on the bits,
+// since WGSL's min() may return either operand for a NaN.
+fn is_nan(v: f32) -> bool {
+    return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
+}
+
+fn nan_min(a: f32, b: f32) -> f32 {
+    if (is_nan(a) || is_nan(b)) {
+        return bitcast<f32>(0x7fc00000u);
+    }
+    return min(a, b);
+}
+
 fn inside(p: vec2<u32>) -> bool {
     return p.x < dims.out_w && p.y < dims.out_h;
 }
@@ -22,14 +35,14 @@ fn inside(p: vec2<u32>) -> bool {
 // Dark-channel sample of the op input: min over R, G, B (statistics pass).
 fn tap(i: u32) -> f32 {
     let c = src0[i];
-    return min(min(c.x, c.y), c.z);
+    return nan_min(nan_min(c.x, c.y), c.z);
 }
 
 //@@ tap_rgb_over_a
 // Dark-channel sample of the normalised input I / A (params[1].rgb = A).
 fn tap(i: u32) -> f32 {
     let c = src0[i].xyz / params[1].xyz;
-    return min(min(c.x, c.y), c.z);
+    return nan_min(nan_min(c.x, c.y), c.z);
 }
 
 //@@ tap_x
@@ -41,6 +54,13 @@ fn tap(i: u32) -> f32 {
 //@@ finish_plain
 fn finish(i: u32, d: f32) -> vec4<f32> {
     return vec4<f32>(d, 0.0, 0.0, 0.0);
+}
+
+//@@ finish_stats
+// Statistics: (dark channel, intensity (R + G) + B of the op input in src1).
+fn finish(i: u32, d: f32) -> vec4<f32> {
+    let c = src1[i];
+    return vec4<f32>(d, (c.x + c.y) + c.z, 0.0, 0.0);
 }
 
 //@@ finish_pack
@@ -72,13 +92,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         let hi = min(w - 1u, p.x + r);
         let row = p.y * w;
         for (var x = lo; x <= hi; x++) {
-            m = min(m, tap(row + x));
+            m = nan_min(m, tap(row + x));
         }
     } else {
         let lo = select(0u, p.y - r, p.y > r);
         let hi = min(h - 1u, p.y + r);
         for (var y = lo; y <= hi; y++) {
-            m = min(m, tap(y * w + p.x));
+            m = nan_min(m, tap(y * w + p.x));
         }
     }
     let i = p.y * w + p.x;

@@ -147,11 +147,14 @@ def smooth(c: F64, dilation: int) -> F64:
     out = c
     for axis in (1, 0):
         n = out.shape[axis]
-        pos = np.arange(n, dtype=np.int64)
+        reach = 2 * dilation
+        idx, _ = edge_indices(np.arange(-reach, n + reach, dtype=np.int64), n, "mirror")
+        padded = np.take(out, idx, axis=axis)
         acc = np.zeros(out.shape, np.float64)
         for k, wk in enumerate(B3):
-            idx, _ = edge_indices(pos + (k - 2) * dilation, n, "mirror")
-            acc += wk * np.take(out, idx, axis=axis)
+            sl: list[Any] = [slice(None)] * out.ndim
+            sl[axis] = slice(k * dilation, k * dilation + n)
+            acc += wk * padded[tuple(sl)]
         out = acc
     return out
 

@@ -48,19 +48,23 @@ Texture (``amount`` -100..100, ``k = amount / 100``)
     Marr and Hildreth (1980); the constants are ours.
 
 Clarity (``amount`` -100..100, ``k = amount / 100``)
-    Local contrast at a larger scale, weighted toward midtones::
+    Local contrast at a larger scale, weighted toward midtones. The band is
+    the next octave pair above texture's, so the two controls split the
+    detail between them (texture 1-4 px, clarity 4-16 px) and clarity does
+    not touch fine texture or noise::
 
         B  = G_16(Y)                     (sigma 16 px, truncated at 3 sigma: radius 48)
-        d  = Y - B
+        d  = G_4(Y) - B
         m  = 4 * c * (1 - c),  c = clamp(B, 0, 1)     (1 at B = 0.5, 0 at 0 and 1)
         dY = (k * m) * (d / (1 + |d| * s)),  s = 1 / 0.25 for k > 0, s = 0 for k < 0
 
     The midtone weight uses the local mean ``B``, so deep shadows and
-    highlights keep their tones (no clipping pushed by the boost). Halos:
-    the base is a Gaussian, not an edge-aware filter; the large differences
-    next to strong edges, which a linear base turns into halos, are
-    compressed by the soft limit (``d`` tends to +-0.25 however large the
-    edge), while small and medium local contrast is boosted almost
+    highlights keep their tones (no clipping pushed by the boost); at -100
+    midtones lose their 4-16 px local contrast but keep finer texture.
+    Halos: the base is a Gaussian, not an edge-aware filter; the large
+    differences next to strong edges, which a linear base turns into halos,
+    are compressed by the soft limit (``d`` tends to +-0.25 however large
+    the edge), while small and medium local contrast is boosted almost
     linearly. An edge-aware base (guided filter, He, Sun & Tang 2013) was
     considered: its variance term ``mean(Y^2) - mean(Y)^2`` cancels
     catastrophically in float32, so two backends summing in different
@@ -68,8 +72,9 @@ Clarity (``amount`` -100..100, ``k = amount / 100``)
     fraction of the image size: the planner's halo (``radius()``) must be
     known without the image, and a tiled run must equal an untiled one.
     Inspiration: Lightroom's "Clarity" (midtone local contrast); the
-    method is local-contrast enhancement by unsharp masking with a large
-    radius (Gonzalez & Woods, *Digital Image Processing*, 4th ed., 3.6).
+    method is local-contrast enhancement by a band-pass unsharp mask with a
+    large radius (Gonzalez & Woods, *Digital Image Processing*, 4th ed.,
+    3.6).
 
 Sharpen (``amount`` 0..100, ``radius`` 0.5..3 px, ``threshold`` 0..100, ``masking`` 0..100)
     Unsharp masking of luma with a soft threshold on the detail and an
@@ -147,6 +152,7 @@ LUMA_WEIGHTS: tuple[float, float, float] = (0.2627, 0.6780, 0.0593)
 TEXTURE_FINE_SIGMA = 1.0  #: px, fine end of the texture band
 TEXTURE_COARSE_SIGMA = 4.0  #: px, coarse end of the texture band
 TEXTURE_LIMIT = 0.15  #: soft limit of the boosted band (luma units)
+CLARITY_FINE_SIGMA = 4.0  #: px, fine end of the clarity band
 CLARITY_SIGMA = 16.0  #: px, scale of the clarity base
 CLARITY_TRUNCATE = 3.0  #: sigmas: clarity base radius 48 px
 CLARITY_LIMIT = 0.25  #: soft limit of the boosted local contrast (luma units)
@@ -259,13 +265,13 @@ class Texture(Op):
 
 
 class Clarity(Op):
-    """Raise or lower midtone local contrast at a 16 px scale (luma); chroma kept.
+    """Raise or lower midtone local contrast (a 4-16 px band of luma); chroma kept.
 
     Parameters
     ----------
     amount : float, -100 to 100, default 0
         Positive boosts local contrast (soft-limited near strong edges),
-        negative flattens it (-100: midtones take the local mean). 0 is the identity.
+        negative flattens it (-100: midtones lose the band). 0 is the identity.
 
     Input/output: float32 (H, W, 4), perceptual (sRGB-encoded) RGB, same size;
     alpha copied; output not clipped. Algorithm and sources: module docstring.
@@ -295,7 +301,7 @@ class Clarity(Op):
         xp = array_namespace(x)
         y = luma(x)
         b = _blur(y, CLARITY_SIGMA, CLARITY_TRUNCATE)
-        d = y - b
+        d = _blur(y, CLARITY_FINE_SIGMA, BLUR_TRUNCATE) - b
         k, s = (xp.float32(v) for v in self._consts())
         c = xp.clip(b, xp.float32(0.0), xp.float32(1.0))
         m = (xp.float32(4.0) * c) * (xp.float32(1.0) - c)
@@ -305,11 +311,13 @@ class Clarity(Op):
     def gpu_passes(self, height: int, width: int) -> list[GpuPass]:
         if self.is_identity():
             return _copy_pass(height, width)
-        blur = separable_passes(height, width, _weights(CLARITY_SIGMA, CLARITY_TRUNCATE),
+        fine = separable_passes(height, width, _weights(CLARITY_FINE_SIGMA, BLUR_TRUNCATE),
                                 "mirror", 0.0, source="p0", first=1)
+        base = separable_passes(height, width, _weights(CLARITY_SIGMA, CLARITY_TRUNCATE),
+                                "mirror", 0.0, source="p0", first=3)
         combine = GpuPass(load_wgsl(__package__, "detail_clarity.wgsl"),
-                          pack_params(self._consts()), (height, width), ("in", "p0", "p2"))
-        return [_luma_pass(height, width), *blur, combine]
+                          pack_params(self._consts()), (height, width), ("in", "p2", "p4"))
+        return [_luma_pass(height, width), *fine, *base, combine]
 
 
 class Sharpen(Op):

@@ -1,6 +1,6 @@
-// Clarity combine pass (see detail.py): src0 = input, src1 = Y, src2 = B = G_16(Y).
+// Clarity combine pass (see detail.py): src0 = input, src1 = G_4(Y), src2 = B = G_16(Y).
 // params[0] = (k, s, 0, 0):
-//   d = Y - B, c = clamp(B, 0, 1), m = 4 c (1 - c), dY = (k * m) * (d / (1 + |d| * s)).
+//   d = G_4(Y) - B, c = clamp(B, 0, 1), m = 4 c (1 - c), dY = (k * m) * (d / (1 + |d| * s)).
 // dY is added to R, G and B; alpha copied.
 
 @compute @workgroup_size(16, 16)

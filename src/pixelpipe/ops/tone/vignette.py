@@ -172,7 +172,8 @@ class Vignette(Op):
         k = xp.asarray(self.strength(h, w))[..., None]
         lift = k if self.amount > 0 else xp.zeros_like(k)
         out = x.copy()
-        out[..., :3] = x[..., :3] * (xp.float32(1.0) - k) + lift
+        with np.errstate(invalid="ignore"):  # inf * 0 where k = 1: NaN, documented
+            out[..., :3] = x[..., :3] * (xp.float32(1.0) - k) + lift
         return out
 
     def gpu_passes(self, height: int, width: int) -> list[GpuPass]:
