@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from pixelpipe.backends.wgpu.backend import WgpuBackend
+from pixelpipe.errors import GPUError
 
 
 def _best(fn: Any, repeat: int) -> float:
@@ -50,12 +51,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
 """
 
 
-def device_copy_time(be: WgpuBackend, height: int, width: int, repeat: int = 5) -> float | None:
+def device_copy_time(be: WgpuBackend, height: int, width: int, repeat: int = 10) -> float | None:
     """GPU seconds for a WGSL kernel that copies an RGBA float32 image once (read + write).
 
     The same dispatch shape and memory layout as every pixelpipe kernel, so
-    it is the roofline of a memory-bound pointwise stage. None without
-    timestamp queries.
+    it is the roofline of a memory-bound pointwise stage. Timed with the data
+    resident on the GPU, runs back to back. None without timestamp queries.
     """
     from pixelpipe.ops.base import GpuPass, Op, OpKind
     from pixelpipe.pipeline.plan import Plan, Stage
@@ -68,13 +69,10 @@ def device_copy_time(be: WgpuBackend, height: int, width: int, repeat: int = 5) 
 
     x = np.zeros((height, width, 4), np.float32)
     plan = Plan((Stage((_Copy(),)),))
-    times = []
-    for _ in range(repeat + 1):
-        be.run(plan, x)
-        if be.last_gpu_time is None:
-            return None
-        times.append(be.last_gpu_time)
-    return float(np.median(times[1:]))
+    try:
+        return float(np.median(be.time_resident(plan, x, repeat)))
+    except GPUError:
+        return None
 
 
 def cupy_device_copy_rate(nbytes: int, repeat: int = 5) -> float | None:
