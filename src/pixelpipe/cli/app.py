@@ -201,6 +201,9 @@ def _register() -> None:
     app.command("ops")(listing.ops)
     app.command("demo")(running.demo)
     app.command("bench")(bench.bench)
+    from pixelpipe.cli.develop import develop
+
+    app.command("develop", no_args_is_help=True)(develop)
     from pixelpipe.cli.preset import preset_app
 
     app.add_typer(preset_app, name="preset")

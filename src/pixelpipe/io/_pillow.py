@@ -5,7 +5,7 @@ lost) and cannot write 16-bit colour PNG, so every 16-bit PNG is decoded and
 encoded with ``imagecodecs.png_decode`` / ``png_encode`` (libpng); Pillow
 still reads its header (size, bit depth, ICC, EXIF) lazily, before any pixel
 is decoded. imagecodecs' encoder writes no ancillary chunks, so the ICC
-profile and EXIF of a 16-bit PNG are not written back (they are for 8-bit).
+profile (iCCP) and EXIF (eXIf) of a 16-bit PNG are inserted after its IHDR chunk.
 """
 
 from __future__ import annotations
@@ -142,6 +142,30 @@ def read(path: Path, fmt: str, budget: int) -> Image:
     return Image(to_float(hwc), meta)
 
 
+def _png_chunk(kind: bytes, body: bytes) -> bytes:
+    import struct
+    import zlib
+
+    return struct.pack(">I", len(body)) + kind + body + \
+        struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+
+def _with_png_chunks(png: bytes, icc: bytes | None, exif: bytes | None) -> bytes:
+    """Insert iCCP and eXIf chunks after IHDR (PNG spec 1.2 / 3rd ed.: both before IDAT)."""
+    import zlib
+
+    extra = b""
+    if icc:
+        extra += _png_chunk(b"iCCP", b"ICC profile\0\0" + zlib.compress(icc))
+    if exif:
+        body = exif[6:] if exif.startswith(b"Exif\0\0") else exif
+        extra += _png_chunk(b"eXIf", body)
+    if not extra:
+        return png
+    end_ihdr = 8 + 8 + 13 + 4  # signature, IHDR length+type, IHDR data, CRC
+    return png[:end_ihdr] + extra + png[end_ihdr:]
+
+
 def _pil_mode(c: int) -> str:
     return {1: "L", 3: "RGB", 4: "RGBA"}[c]
 
@@ -182,7 +206,8 @@ def write(tmp: Path, target: Path, fmt: str, img: Image, sample_type: str, bits:
     if bits == 16:
         import imagecodecs
 
-        tmp.write_bytes(imagecodecs.png_encode(data[:, :, 0] if c == 1 else data, level=level))
+        png = imagecodecs.png_encode(data[:, :, 0] if c == 1 else data, level=level)
+        tmp.write_bytes(_with_png_chunks(bytes(png), meta.icc_profile, meta.exif))
         return
     pim = PILImage.fromarray(data[:, :, 0] if c == 1 else data, _pil_mode(c))
     kw = {"compress_level": level}

@@ -7,11 +7,12 @@ v4.3 header; sections 7 and 9, tag types in 10): a 128-byte header, a tag
 table, and these tags:
 
 * ``desc`` and ``cprt``: ``multiLocalizedUnicodeType`` (``mluc``), one en-US record;
-* ``wtpt``: the PCS illuminant D50 (v4 rule for display profiles), ``XYZType``;
+* ``wtpt``: the PCS illuminant D50 = XYZ (0.9642, 1.0, 0.8249) (v4 rule for
+  display profiles), ``XYZType``;
 * ``chad``: the Bradford adaptation matrix from the space's white (D65) to
   D50, ``s15Fixed16ArrayType`` (``sf32``), 3x3 row-major;
 * ``rXYZ``, ``gXYZ``, ``bXYZ``: the primaries' colorants, the columns of the
-  space's RGB -> XYZ matrix Bradford-adapted to D50
+  space's RGB -> XYZ matrix Bradford-adapted to that D50
   (:func:`pixelpipe.ops.color.colorspace.rgb_to_xyz`), ``XYZType``;
 * ``rTRC``, ``gTRC``, ``bTRC`` (one shared block): ``parametricCurveType``
   (``para``): function type 3 for the sRGB curve (IEC 61966-2-1:
@@ -32,7 +33,11 @@ from functools import cache
 
 import numpy as np
 
-from pixelpipe.ops.color.colorspace import D50, SPACES, bradford, rgb_to_xyz, xy_to_xyz
+from pixelpipe.ops.color.colorspace import SPACES, bradford, rgb_to_xyz
+
+#: The PCS illuminant of ICC.1 (sec. 7.2.16), XYZ = (0.9642, 1.0, 0.8249), as xy.
+ICC_D50_XYZ = (0.9642, 1.0, 0.8249)
+D50 = (ICC_D50_XYZ[0] / sum(ICC_D50_XYZ), ICC_D50_XYZ[1] / sum(ICC_D50_XYZ))
 
 #: Output gamut -> (colorspace op name, TRC kind, profile description).
 OUTPUT_SPACES: dict[str, tuple[str, tuple[int, tuple[float, ...]], str]] = {
@@ -84,7 +89,7 @@ def matrix_shaper_profile(space: str, trc: tuple[int, tuple[float, ...]], descri
     """
     m = rgb_to_xyz(space, D50)
     chad = bradford(SPACES[space][1], D50)
-    d50 = xy_to_xyz(D50)
+    d50 = np.array(ICC_D50_XYZ)
     curve = _pad(_para(*trc))
     tags: list[tuple[bytes, bytes]] = [
         (b"desc", _pad(_mluc(description))),

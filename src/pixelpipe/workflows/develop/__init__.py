@@ -33,6 +33,7 @@ __all__ = [
     "load_input",
     "load_preset",
     "load_presets",
+    "run_prepared",
 ]
 
 
@@ -58,7 +59,9 @@ def load_input(image_or_path: Image | str | Path) -> tuple[Image, SourceColour]:
         raise
 
 
-def _run(prepared: Image, source: SourceColour, preset: DevelopPreset, backend: Any) -> Image:
+def run_prepared(prepared: Image, source: SourceColour, preset: DevelopPreset,
+                 backend: Any = "auto") -> Image:
+    """Develop an input already through :func:`load_input` (see :func:`develop`)."""
     from pixelpipe.workflows.develop.colour import output_meta
 
     pipe = build_pipeline(preset, source)
@@ -96,11 +99,11 @@ def develop(image_or_path: Image | str | Path, preset: DevelopPreset,
         Unreadable input, a bad preset value or LUT, a backend that cannot start.
     """
     prepared, source = load_input(image_or_path)
-    return _run(prepared, source, preset, backend)
+    return run_prepared(prepared, source, preset, backend)
 
 
 def develop_many(image_or_path: Image | str | Path, presets: Sequence[DevelopPreset],
                  backend: Any = "auto") -> list[Image]:
     """Several looks from one decode: :func:`develop` with each preset, input read once."""
     prepared, source = load_input(image_or_path)
-    return [_run(prepared, source, p, backend) for p in presets]
+    return [run_prepared(prepared, source, p, backend) for p in presets]

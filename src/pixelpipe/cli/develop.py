@@ -1,0 +1,310 @@
+"""``pixelpipe develop``: develop photos with presets, one file, several looks, or a folder.
+
+Modes
+-----
+* ``pixelpipe develop IN -o OUT``: one image, one output file.
+* ``pixelpipe develop IN -o OUTDIR --preset-each b.toml c.toml``: several looks
+  from one decode; ``--preset`` files are layered under each look; outputs
+  are ``OUTDIR/<look file stem>.<ext>``.
+* ``pixelpipe develop --batch DIR -o OUTDIR``: every image in ``DIR``
+  (``--recursive``: and below, same sub-folders in ``OUTDIR``); outputs are
+  ``OUTDIR/<stem><suffix>.<ext>``. Resumable: an existing output is skipped
+  unless ``--overwrite``. Writes are atomic (temporary file renamed into
+  place), so a failure never leaves a partial output. Without
+  ``--skip-errors`` the first failure stops the batch (exit 2) after the
+  summary; with it every failure is reported and the batch goes on (exit 0).
+
+Order of work (single file): paths and output format are checked, the
+presets are loaded, the backend is started, then the input is read.
+"""
+
+from __future__ import annotations
+
+import enum
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from pixelpipe.cli.running import (
+    PROG,
+    AdapterOpt,
+    BackendName,
+    BackendOpt,
+    BitDepth,
+    check_paths,
+    start_backend,
+    writer_bit_depth,
+)
+from pixelpipe.errors import InputError, OutputError, PixelpipeError
+
+
+class OutFormat(enum.StrEnum):
+    """Values of ``--format`` (batch and ``--preset-each`` outputs)."""
+
+    jpeg = "jpeg"
+    png = "png"
+    tiff = "tiff"
+
+
+_EXT = {"jpeg": ".jpg", "png": ".png", "tiff": ".tif"}
+
+
+def _load(presets: list[Path] | None, sets: list[str] | None, extra: Path | None = None) -> Any:
+    from pixelpipe.workflows.develop.preset import load_presets
+
+    paths = list(presets or []) + ([extra] if extra is not None else [])
+    return load_presets(paths, list(sets or []))
+
+
+def _write(image: Any, out: Path, preset: Any, bit_depth: BitDepth | None,
+           quality: int | None, overwrite: bool, source: Path | None) -> Path:
+    """Write a developed image: bit depth from the CLI, else the preset where the format has it."""
+    from pixelpipe import io
+    from pixelpipe.io import formats
+
+    fmt = formats.format_of(out, for_write=True)
+    depth: int | str | None = writer_bit_depth(bit_depth)
+    if depth is None and preset.output.bit_depth is not None:
+        want = {8: ("uint", 8), 16: ("uint", 16), 32: ("float", 32)}[preset.output.bit_depth]
+        if want in formats.SAMPLE_TYPES[fmt]:
+            depth = 8 if want == ("uint", 8) else (16 if want == ("uint", 16) else "float")
+    if fmt == "jpeg":
+        if image.channels == 4:
+            image = image.with_array(image.array[..., :3])
+        q = quality if quality is not None else preset.output.jpeg_quality
+        return io.write(out, image, bit_depth=depth, quality=q, overwrite=overwrite,
+                        source=source)
+    if quality is not None:
+        raise OutputError(out, "--quality applies to JPEG output only")
+    return io.write(out, image, bit_depth=depth, overwrite=overwrite, source=source)
+
+
+@dataclass
+class _Summary:
+    done: list[Path] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
+    failed: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def _inputs(folder: Path, recursive: bool, exclude: Path) -> list[Path]:
+    from pixelpipe.io import formats
+
+    it = folder.rglob("*") if recursive else folder.glob("*")
+    ex = exclude.resolve()
+    out = []
+    for p in sorted(it):
+        if not p.is_file() or p.name.startswith(".") or \
+                p.suffix.lower() not in formats.EXTENSIONS:
+            continue
+        if recursive and ex != folder.resolve() and ex in p.resolve().parents:
+            continue
+        out.append(p)
+    return out
+
+
+def develop(
+    input_path: Annotated[
+        Path | None, typer.Argument(metavar="[IN]", show_default=False,
+                                    help="Input image (camera RAW, JPEG, PNG, TIFF, EXR).")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", metavar="OUT", show_default=False,
+                                  help="Output file; with --batch or --preset-each a folder.")
+    ] = None,
+    preset: Annotated[
+        list[Path] | None,
+        typer.Option("--preset", "-p", metavar="P.toml",
+                     help="Preset file; repeat to layer several (a field set later wins).")
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", metavar="SECTION.KEY=VALUE",
+                     help="Override one preset field, e.g. tone.exposure=0.5; repeatable.")
+    ] = None,
+    preset_each: Annotated[
+        list[Path] | None,
+        typer.Option("--preset-each", metavar="P.toml",
+                     help="One output per file (layered over --preset), from one decode; "
+                          "OUT is a folder, outputs are named after these files.")
+    ] = None,
+    batch: Annotated[
+        Path | None,
+        typer.Option("--batch", metavar="DIR", help="Develop every image in DIR into the "
+                     "folder OUT.")
+    ] = None,
+    recursive: Annotated[bool, typer.Option("--recursive", "-r",
+                                            help="With --batch: include sub-folders.")] = False,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, max=64,
+                                      help="With --batch: files decoded/encoded at once.")] = 1,
+    skip_errors: Annotated[bool, typer.Option(
+        "--skip-errors", help="With --batch: report a failing file and go on.")] = False,
+    suffix: Annotated[str, typer.Option(
+        "--suffix", help="With --batch: added to each output's file stem.")] = "",
+    out_format: Annotated[OutFormat, typer.Option(
+        "--format", "-f", case_sensitive=False,
+        help="With --batch / --preset-each: output format.")] = OutFormat.jpeg,
+    quality: Annotated[int | None, typer.Option(
+        "--quality", "-q", min=1, max=100,
+        help="JPEG quality (default: the preset's [output] jpeg_quality, 95).")] = None,
+    bit_depth: Annotated[BitDepth | None, typer.Option(
+        "--bit-depth", "-d", case_sensitive=False,
+        help="Output sample type (default: the preset's [output] bit_depth, else the "
+             "source's where the format holds it).")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite",
+                                            help="Replace existing outputs.")] = False,
+    backend: BackendOpt = BackendName.auto,
+    adapter: AdapterOpt = None,
+) -> int:
+    """Develop photos with TOML presets (white balance, tone, curves, HSL, grading, LUT,
+    dehaze, denoise, detail, grain, vignette; sRGB / Display P3 / Adobe RGB output)."""
+    from pixelpipe.cli.errors import UsageProblem
+
+    if output is None:
+        raise UsageProblem("missing option '--output' / '-o'")
+    if batch is not None:
+        if input_path is not None or preset_each:
+            raise UsageProblem("--batch takes no IN and no --preset-each")
+        return _batch(batch, output, preset, set_, recursive, jobs, skip_errors, suffix,
+                      out_format, quality, bit_depth, overwrite, backend.value, adapter)
+    if input_path is None:
+        raise UsageProblem("missing argument 'IN' (or use --batch DIR)")
+    if preset_each:
+        return _each(input_path, output, preset, set_, preset_each, out_format, quality,
+                     bit_depth, overwrite, backend.value, adapter)
+    return _single(input_path, output, preset, set_, quality, bit_depth, overwrite,
+                   backend.value, adapter)
+
+
+def _single(inp: Path, out: Path, presets: list[Path] | None, sets: list[str] | None,
+            quality: int | None, bit_depth: BitDepth | None, overwrite: bool, backend: str,
+            adapter: str | None) -> int:
+    from pixelpipe.cli.running import check_output_format
+    from pixelpipe.workflows.develop import load_input, run_prepared
+
+    check_paths(inp, out, overwrite)
+    check_output_format(out, bit_depth)
+    p = _load(presets, sets)
+    be, notice = start_backend(backend, adapter)
+    prepared, source = load_input(inp)
+    if notice:
+        print(notice, file=sys.stderr)
+    _write(run_prepared(prepared, source, p, be), out, p, bit_depth, quality, overwrite, inp)
+    return 0
+
+
+def _each(inp: Path, outdir: Path, presets: list[Path] | None, sets: list[str] | None,
+          each: list[Path], fmt: OutFormat, quality: int | None, bit_depth: BitDepth | None,
+          overwrite: bool, backend: str, adapter: str | None) -> int:
+    from pixelpipe.workflows.develop import load_input, run_prepared
+
+    if not inp.is_file():
+        raise InputError(inp, "no such file")
+    if not outdir.is_dir():
+        raise OutputError(outdir, "with --preset-each, -o names an existing folder")
+    stems = [p.stem for p in each]
+    if len(set(stems)) != len(stems):
+        raise OutputError(outdir, "two --preset-each files have the same name: "
+                          f"{', '.join(sorted(s for s in stems if stems.count(s) > 1))}")
+    targets = [outdir / f"{p.stem}{_EXT[fmt.value]}" for p in each]
+    for t in targets:
+        if t.exists() and not overwrite:
+            raise OutputError(t, "already exists; pass --overwrite to replace it")
+    looks = [_load(presets, sets, p) for p in each]
+    be, notice = start_backend(backend, adapter)
+    prepared, source = load_input(inp)
+    if notice:
+        print(notice, file=sys.stderr)
+    for look, target in zip(looks, targets, strict=True):
+        img = run_prepared(prepared, source, look, be)
+        _write(img, target, look, bit_depth, quality, overwrite, inp)
+        print(target)
+    return 0
+
+
+def _batch(folder: Path, outdir: Path, presets: list[Path] | None, sets: list[str] | None,
+           recursive: bool, jobs: int, skip_errors: bool, suffix: str, fmt: OutFormat,
+           quality: int | None, bit_depth: BitDepth | None, overwrite: bool, backend: str,
+           adapter: str | None) -> int:
+    from pixelpipe.workflows.develop import load_input, run_prepared
+
+    if not folder.is_dir():
+        raise InputError(folder, "--batch needs a folder")
+    if not outdir.is_dir():
+        raise OutputError(outdir, "with --batch, -o names an existing folder")
+    if "/" in suffix or "\\" in suffix:
+        raise OutputError(outdir, f"--suffix {suffix!r} must not contain a path separator")
+    look = _load(presets, sets)
+    be, notice = start_backend(backend, adapter)
+    if notice:
+        print(notice, file=sys.stderr)
+    files = _inputs(folder, recursive, outdir)
+    summary = _Summary()
+    todo: list[tuple[Path, Path]] = []
+    for f in files:
+        target = outdir / f.parent.relative_to(folder) / f"{f.stem}{suffix}{_EXT[fmt.value]}"
+        if target.exists() and not overwrite:
+            summary.skipped.append(f)
+        else:
+            todo.append((f, target))
+    run_lock = threading.Lock()  # one pipeline on the device at a time
+    stop = threading.Event()
+
+    def work(f: Path, target: Path) -> None:
+        if stop.is_set():
+            raise _Cancelled()
+        prepared, source = load_input(f)
+        with run_lock:
+            img = run_prepared(prepared, source, look, be)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _write(img, target, look, bit_depth, quality, overwrite, f)
+
+    console = Console(stderr=True)
+    failed_stop = False
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console,
+                  disable=not console.is_terminal) as progress:
+        task = progress.add_task("developing", total=len(todo))
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = {pool.submit(work, f, t): f for f, t in todo}
+            for fut in as_completed(futures):
+                f = futures[fut]
+                try:
+                    fut.result()
+                    summary.done.append(f)
+                except _Cancelled:
+                    continue
+                except PixelpipeError as exc:
+                    summary.failed.append((f, str(exc)))
+                except OSError as exc:
+                    summary.failed.append((f, f"{exc.filename or f}: {exc.strerror or exc}"))
+                else:
+                    progress.advance(task)
+                    continue
+                progress.advance(task)
+                if not skip_errors and not failed_stop:
+                    failed_stop = True
+                    stop.set()
+                    for other in futures:
+                        other.cancel()
+    for _f, why in summary.failed:
+        print(f"{PROG}: failed: {' '.join(why.split())}", file=sys.stderr)
+    not_run = len(todo) - len(summary.done) - len(summary.failed)
+    line = (f"developed {len(summary.done)}, skipped {len(summary.skipped)} (output exists), "
+            f"failed {len(summary.failed)}")
+    if not_run:
+        line += f", not run {not_run} (stopped at the first failure; --skip-errors goes on)"
+    print(line)
+    if summary.failed and not skip_errors:
+        return 2
+    return 0
+
+
+class _Cancelled(Exception):
+    pass
