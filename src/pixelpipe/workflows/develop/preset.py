@@ -654,7 +654,7 @@ class _Loader:
             if not target.is_file():
                 siblings = sorted(q.name for q in target.parent.glob("*.toml")) \
                     if target.parent.is_dir() else []
-                guess = difflib.get_close_matches(Path(ref).name, siblings, n=1)
+                guess = difflib.get_close_matches(Path(ref).name, siblings, n=1, cutoff=0.8)
                 hint = (f"did you mean '{guess[0]}'?" if guess else
                         "the path is relative to the file that extends it")
                 issues.append(Issue(file, line, "PP401", f"metadata.extends: '{ref}' not found "
