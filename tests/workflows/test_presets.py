@@ -575,3 +575,11 @@ def test_issue_format() -> None:
     assert issue.format() == "p.toml:3: PP202 tone.contrast = 150 is out of range " \
         "(hint: allowed range)"
     assert Issue("--set x", None, "PP501", "bad").format() == "--set x: PP501 bad"
+
+
+def test_docs_list_every_code_and_section() -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "presets.md").read_text(encoding="utf-8")
+    for code in CODES:
+        assert f"| {code} |" in doc, code
+    for section in (*STAGE_SECTIONS, "metadata", "output"):
+        assert f"`[{section}" in doc, section
