@@ -1,0 +1,101 @@
+"""``pixelpipe develop``: single file, --set, --preset-each, batch with a corrupt file."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image as PILImage
+
+import pixelpipe.io as pio
+from pixelpipe.workflows.develop.preset import example_presets
+
+DATA = Path(__file__).parent.parent / "data"
+
+
+@pytest.fixture
+def photo(tmp_path: Path) -> Path:
+    """A small RGB PNG made from a bundled photo (downscaled for time)."""
+    im = PILImage.open(DATA / "photos" / "chelsea.png").convert("RGB").reduce(6)
+    p = tmp_path / "cat.png"
+    im.save(p)
+    return p
+
+
+def test_develop_one_file_with_set(cli, photo, tmp_path):
+    out = tmp_path / "out.png"
+    r = cli("develop", photo, "-o", out, "--set", "tone.exposure=1", "--backend", "cpu")
+    assert r.exit_code == 0, r.stderr
+    src = pio.read(photo).array
+    got = pio.read(out).array
+    dec = lambda v: np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)  # noqa: E731
+    # +1 stop doubles linear values (where nothing clips), within 8-bit rounding
+    ok = dec(src) < 0.45
+    assert np.abs(dec(got)[ok] - 2 * dec(src)[ok]).max() < 0.02
+    again = cli("develop", photo, "-o", out, "--backend", "cpu")
+    assert again.exit_code == 2 and "already exists" in again.stderr
+
+
+def test_bad_set_and_missing_preset_exit_2(cli, photo, tmp_path):
+    r = cli("develop", photo, "-o", tmp_path / "o.png", "--set", "tone.exposure=99",
+            "--backend", "cpu")
+    assert r.exit_code == 2 and "exposure" in r.stderr
+    assert not (tmp_path / "o.png").exists()
+    r = cli("develop", photo, "-o", tmp_path / "o.png", "--preset", tmp_path / "none.toml",
+            "--backend", "cpu")
+    assert r.exit_code == 2 and not (tmp_path / "o.png").exists()
+
+
+def test_preset_each_writes_one_look_per_file(cli, photo, tmp_path):
+    ex = example_presets()
+    outdir = tmp_path / "looks"
+    outdir.mkdir()
+    r = cli("develop", photo, "-o", outdir, "--preset-each", ex["neutral"], "--preset-each",
+            ex["warm-film"], "--format", "png", "--backend", "cpu")
+    assert r.exit_code == 0, r.stderr
+    assert sorted(p.name for p in outdir.iterdir()) == ["neutral.png", "warm-film.png"]
+    neutral = pio.read(outdir / "neutral.png").array
+    np.testing.assert_array_equal(neutral, pio.read(photo).array)
+    assert not np.array_equal(pio.read(outdir / "warm-film.png").array, neutral)
+
+
+def _batch_folder(tmp_path: Path, photo: Path) -> Path:
+    d = tmp_path / "in"
+    d.mkdir()
+    shutil.copy(photo, d / "a.png")
+    (d / "b.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not a JPEG")  # corrupt, in the middle
+    shutil.copy(photo, d / "c.png")
+    (d / "notes.txt").write_text("not an image")
+    return d
+
+
+def test_batch_skips_the_corrupt_file_with_skip_errors(cli, photo, tmp_path):
+    d = _batch_folder(tmp_path, photo)
+    out = tmp_path / "out"
+    out.mkdir()
+    r = cli("develop", "--batch", d, "-o", out, "--skip-errors", "--suffix", "_dev",
+            "--backend", "cpu", "--jobs", "2")
+    assert r.exit_code == 0, r.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["a_dev.jpg", "c_dev.jpg"]  # no partial
+    assert "b.jpg" in r.stderr and "developed 2" in r.stdout and "failed 1" in r.stdout
+    # resumable: existing outputs are skipped
+    r = cli("develop", "--batch", d, "-o", out, "--skip-errors", "--suffix", "_dev",
+            "--backend", "cpu")
+    assert "developed 0, skipped 2" in r.stdout
+
+
+def test_batch_stops_at_first_failure_without_skip_errors(cli, photo, tmp_path):
+    d = _batch_folder(tmp_path, photo)
+    out = tmp_path / "out"
+    out.mkdir()
+    r = cli("develop", "--batch", d, "-o", out, "--backend", "cpu", "--format", "png")
+    assert r.exit_code == 2
+    assert "b.jpg" in r.stderr and "failed 1" in r.stdout
+    assert not any(p.name.startswith("b") or p.name.startswith(".") for p in out.iterdir())
+
+
+def test_usage_errors(cli, photo, tmp_path):
+    assert cli("develop", photo).exit_code == 2
+    assert cli("develop", "--batch", tmp_path, "-o", tmp_path / "missing").exit_code == 2
