@@ -458,6 +458,12 @@ def test_every_problem_in_a_file_is_reported(tmp_path: Path) -> None:
     assert "'exposure' belongs in [tone]" in issues[0].hint
 
 
+def test_toml_dates_are_a_wrong_type_not_a_string(tmp_path: Path) -> None:
+    (issue,) = validate_files([_write(tmp_path / "d.toml", "[tone]\ncontrast = 1979-05-27\n")])
+    assert (issue.line, issue.code) == (2, "PP201")
+    assert "date" in issue.message and "quotes" not in issue.hint
+
+
 def test_missing_preset_file(tmp_path: Path) -> None:
     (issue,) = validate_files([tmp_path / "nope.toml"])
     assert (issue.code, issue.line) == ("PP002", None)

@@ -551,7 +551,7 @@ def _check_raw(raw: dict[str, Any], file: str, pos: dict[Loc, int]) -> list[Issu
     try:
         _validate_raw(raw)
     except ValidationError as exc:
-        issues += issues_from_error(DevelopPreset, exc, file, pos)
+        issues += issues_from_error(DevelopPreset, exc, file, pos, raw)
     return list(dict.fromkeys(issues))
 
 

@@ -453,7 +453,7 @@ def _kind_of(value: Any) -> str:
         return "a table"
     if isinstance(value, list):
         return "an array"
-    return type(value).__name__
+    return f"a TOML {type(value).__name__}"
 
 
 def dotted(loc: Sequence[str | int]) -> str:
@@ -515,8 +515,24 @@ def _unknown(model: type[BaseModel], loc: Loc, value: Any, file: str, line: int 
     return Issue(file, line, "PP102", message, hint)
 
 
+_MISSING = object()
+
+
+def _lookup(raw: Any, loc: Loc) -> Any:
+    """The value at ``loc`` in a TOML table, or ``_MISSING``."""
+    for part in loc:
+        if isinstance(raw, dict) and isinstance(part, str) and part in raw:
+            raw = raw[part]
+        elif isinstance(raw, list) and isinstance(part, int) and 0 <= part < len(raw):
+            raw = raw[part]
+        else:
+            return _MISSING
+    return raw
+
+
 def issues_from_error(model: type[BaseModel], exc: ValidationError, file: str,
-                      positions: dict[Loc, int] | None = None) -> list[Issue]:
+                      positions: dict[Loc, int] | None = None,
+                      raw: dict[str, Any] | None = None) -> list[Issue]:
     """Turn each error of a pydantic validation of ``model`` into an :class:`Issue`.
 
     Parameters
@@ -529,6 +545,9 @@ def issues_from_error(model: type[BaseModel], exc: ValidationError, file: str,
         The file named in each issue.
     positions : dict or None
         :func:`scan_positions` of the file's text (``None``: no lines).
+    raw : dict or None
+        The TOML table that was validated, to show values as TOML typed them
+        (dates and times, which go to the model as strings).
     """
     pos = positions or {}
     out: list[Issue] = []
@@ -536,6 +555,9 @@ def issues_from_error(model: type[BaseModel], exc: ValidationError, file: str,
         loc: Loc = tuple(err["loc"])
         kind = err["type"]
         value = err.get("input")
+        original = _lookup(raw, loc) if raw is not None else _MISSING
+        if original is not _MISSING:
+            value = original
         ctx = err.get("ctx") or {}
         line = line_of(pos, loc)
         f, _owner = field_at(model, loc)
