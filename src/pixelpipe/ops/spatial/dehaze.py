@@ -55,13 +55,15 @@ Alpha is untouched. Values outside 0..1 (linear HDR) are processed with the
 same formulas; the guide's ``eps`` is in linear units (for data scaled so
 that diffuse white is about 1).
 
-Non-finite input: the statistics skip pixels whose dark-channel value or
-intensity is not finite; the output at and around non-finite pixels (within
-the filter radii) is not specified and may differ between backends.
+Non-finite input: a NaN spreads over the dark channel's window (as
+``numpy.minimum``); the statistics skip pixels whose dark-channel value or
+intensity is not finite (both backends alike); the output at and around
+non-finite pixels (within the filter radii) is not specified and may differ
+between backends.
 
 Precision: the minimum filters and the statistics are exact on both
-backends (the WebGPU statistics path downloads the input and runs
-:meth:`Dehaze.statistics`). The box means are float64 sums on the reference
+backends (the WebGPU statistics, :func:`gpu_airlight`, select the same
+pixel bit for bit: order keys, integer counts, atomics). The box means are float64 sums on the reference
 and float32 sums on WebGPU (a few float32 ulps), and the variance
 ``mean_II - mean_I^2`` cancels; the recovered image divides by ``t >= 0.1``.
 Reference and WebGPU agree within 2e-4 (absolute below 1, relative above;
@@ -311,8 +313,6 @@ def gpu_airlight(be: Any, buffer: Any, height: int, width: int) -> npt.NDArray[n
     brightest candidate (``atomicMax`` of its intensity key) and the first
     such pixel (``atomicMin`` of its index); only its RGB is downloaded.
     """
-    import wgpu
-
     from pixelpipe.backends.wgpu.backend import PIXEL_BYTES, _Dispatch
 
     dev = be.device
@@ -320,7 +320,6 @@ def gpu_airlight(be: Any, buffer: Any, height: int, width: int) -> npt.NDArray[n
     nbytes = n * PIXEL_BYTES
     params = pack_params(dark_radius(height, width))
     size = (height, width)
-    u = wgpu.BufferUsage
     borrowed: list[Any] = []
     try:
         tmp = be.pool.acquire(nbytes)
