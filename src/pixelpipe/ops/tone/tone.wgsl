@@ -39,6 +39,7 @@ fn tone(c: vec4<f32>, base: u32) -> vec4<f32> {
     var yc = clamp(y, 0.0, 1.0);
     var t = max(0.0, (yc - w_start) / (1.0 - w_start));
     var g = 1.0 + white_lift * t * t / max(yc, w_start);
+    g = select(1.0, g, y > 0.0);
     gain = gain * g;
     y = y * g;
 
@@ -48,6 +49,7 @@ fn tone(c: vec4<f32>, base: u32) -> vec4<f32> {
     let u = 1.0 - yc;
     let hi = 1.0 + a * u * (1.0 - u / (1.0 - pivot)) / max(yc, pivot);
     g = select(hi, lo, yc <= pivot);
+    g = select(1.0, g, y > 0.0);
     gain = gain * g;
     y = y * g;
 
@@ -55,6 +57,7 @@ fn tone(c: vec4<f32>, base: u32) -> vec4<f32> {
     yc = clamp(y, 0.0, 1.0);
     t = max(0.0, (yc - h_start) / (1.0 - h_start));
     g = 1.0 + k_h * t * t * (1.0 - yc) / max(yc, h_start);
+    g = select(1.0, g, y > 0.0);
     gain = gain * g;
     y = y * g;
 
@@ -62,6 +65,7 @@ fn tone(c: vec4<f32>, base: u32) -> vec4<f32> {
     yc = clamp(y, 0.0, 1.0);
     t = max(0.0, 1.0 - yc / s_end);
     g = 1.0 + k_s * t * t;
+    g = select(1.0, g, y > 0.0);
     gain = gain * g;
     y = y * g;
 
