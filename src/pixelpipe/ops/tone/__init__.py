@@ -2,6 +2,6 @@
 
 Each op module registers itself when imported; add one re-export line per op.
 """
-from pixelpipe.ops.tone.vignette import Vignette as Vignette
-from pixelpipe.ops.tone.tone import Tone as Tone
 from pixelpipe.ops.tone.curve import ToneCurve as ToneCurve
+from pixelpipe.ops.tone.tone import Tone as Tone
+from pixelpipe.ops.tone.vignette import Vignette as Vignette
