@@ -63,8 +63,8 @@ between backends.
 
 Precision: the minimum filters and the statistics are exact on both
 backends (the WebGPU statistics, :func:`gpu_airlight`, select the same
-pixel bit for bit: order keys, integer counts, atomics). The box means are float64 sums on the reference
-and float32 sums on WebGPU (a few float32 ulps), and the variance
+pixel bit for bit: order keys, integer counts, atomics). The box means
+are float64 sums on the reference and float32 sums on WebGPU (a few float32 ulps), and the variance
 ``mean_II - mean_I^2`` cancels; the recovered image divides by ``t >= 0.1``.
 Reference and WebGPU agree within 2e-4 (absolute below 1, relative above;
 see ``tests/ops/test_dehaze.py`` for the measured figure).
