@@ -44,8 +44,8 @@ up to about 0.05 map to 0 or below); the effect fades out quadratically by
 
     T(Y) = Y + 0.5 k_w t^2        on [0.5, 1];   g = 1 + 0.5 k_w t^2 / max(Yc, 0.5)
 
-White moves to ``1 ± 0.2`` (above 1, the gain of 1 carries on); mid-grey and
-below are untouched. Slope ``1 + 2 k_w t >= 0.2``.
+White moves to ``1 ± 0.2`` (above luma 1 the gain at 1, ``1 ± 0.2``, carries
+on); luma up to 0.5 is untouched. Slope ``1 + 2 k_w t >= 0.2``.
 
 **Contrast** (``a = 0.75 s / 100``) about the pivot ``p``, the sRGB encoding
 of 18 % grey (``p = 1.055 * 0.18^(1/2.4) - 0.055 = 0.46135``: scene
@@ -55,10 +55,11 @@ stays put)::
     Y <= p:  T(Y) = Y - a Y (1 - Y/p)                  g = 1 - a (1 - Yc/p)
     Y >= p:  T(Y) = Y + a (1 - Y) (1 - (1-Y)/(1-p))    g = T(Yc) / max(Yc, p)
 
-Both halves are the quadratic ``t + a t (t - 1)`` in ``t = Y/p`` and
-``t = (1-Y)/(1-p)``: 0, ``p`` and 1 are fixed, the slope at the pivot is
-``1 + a`` (1.75 at +100, 0.25 at -100) and at the ends ``1 - a``; the curve
-is C1 and strictly increasing for ``|a| < 1``.
+Both halves are the quadratic ``f(t) = t + a t (t - 1)``: ``T = p f(Y/p)``
+below the pivot and ``T = 1 - (1-p) f((1-Y)/(1-p))`` above. 0, ``p`` and 1
+are fixed, the slope at the pivot is ``1 + a`` (1.75 at +100, 0.25 at -100)
+and at the ends ``1 - a``; the curve is C1 and strictly increasing for
+``|a| < 1``.
 
 **Highlights** (``k_h = 0.9 s / 100``, ``t = max(0, (Yc - 0.25) / 0.75)``)
 move luma towards white (or away from it) by a share of its distance to
