@@ -79,8 +79,8 @@ as R = G = B = 0; every output pixel whose input is finite is finite
 
 Precision: the reference computes in float64 and rounds the result to
 float32; the WebGPU passes compute in float32 (taps and thresholds in
-float32, fused multiply-add allowed). They agree within 1e-5 absolute for
-values up to 1 (relative above), the tolerance of the consistency tests.
+float32, fused multiply-add allowed). Measured difference on random images
+3e-7; the consistency tests allow 2e-6 (absolute below 1, relative above).
 
 GPU: 11 passes: for each level one pass along x and one along y (the
 level-1 x pass converts RGB to Y/Cb/Cr as it reads), and one pass that
@@ -146,16 +146,16 @@ def smooth(c: F64, dilation: int) -> F64:
     ``dilation`` pixels apart, along x then y, mirror (reflect-101) edges."""
     out = c
     for axis in (1, 0):
-        n = out.shape[axis]
-        reach = 2 * dilation
-        idx, _ = edge_indices(np.arange(-reach, n + reach, dtype=np.int64), n, "mirror")
-        padded = np.take(out, idx, axis=axis)
-        acc = np.zeros(out.shape, np.float64)
+        # filtered axis first; one gather per tap (a padded copy would be far
+        # larger than the image when the taps reach beyond a thin axis)
+        a = np.moveaxis(out, axis, 0)
+        n = a.shape[0]
+        pos = np.arange(n, dtype=np.int64)
+        acc = np.zeros(a.shape, np.float64)
         for k, wk in enumerate(B3):
-            sl: list[Any] = [slice(None)] * out.ndim
-            sl[axis] = slice(k * dilation, k * dilation + n)
-            acc += wk * padded[tuple(sl)]
-        out = acc
+            idx, _ = edge_indices(pos + (k - 2) * dilation, n, "mirror")
+            acc += wk * np.take(a, idx, axis=0)
+        out = np.ascontiguousarray(np.moveaxis(acc, 0, axis))
     return out
 
 
