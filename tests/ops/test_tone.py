@@ -358,13 +358,13 @@ def test_luma_curve_keeps_ratios_and_maps_rec2020_luma():
 
 
 @pytest.mark.parametrize("points, problem", [
-    ([(0.0, 0.0)], "points"),
-    ([(i / 32, i / 32) for i in range(33)], "points"),
+    ([(0.0, 0.0)], "2..32 points, got 1"),
+    ([(i / 32, i / 32) for i in range(33)], "2..32 points, got 33"),
     ([(0.0, 0.0), (0.5, 0.5), (0.5, 0.6), (1.0, 1.0)], "strictly increasing"),
     ([(0.0, 0.0), (0.6, 0.5), (0.4, 0.6)], "strictly increasing"),
-    ([(0.0, -0.1), (1.0, 1.0)], r"outside \[0, 1\]"),
-    ([(0.0, 0.0), (1.2, 1.0)], r"outside \[0, 1\]"),
-    ([(0.0, float("nan")), (1.0, 1.0)], r"outside \[0, 1\]"),
+    ([(0.0, -0.1), (1.0, 1.0)], r"point 0 \(0.0, -0.1\) is outside \[0, 1\]"),
+    ([(0.0, 0.0), (1.2, 1.0)], r"point 1 \(1.2, 1.0\) is outside \[0, 1\]"),
+    ([(0.0, float("nan")), (1.0, 1.0)], r"point 0 \(0.0, nan\) is outside \[0, 1\]"),
     ([(0.0, 0.0, 0.0), (1.0, 1.0, 1.0)], "luma"),
 ])
 def test_tone_curve_bad_points(points, problem):

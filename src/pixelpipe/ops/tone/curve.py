@@ -59,11 +59,11 @@ steep curves (points 0.001 apart) agree less closely.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import Field, field_validator
+from pydantic import Field, WithJsonSchema, field_validator
 
 from pixelpipe.ops.base import Array, PointwiseOp, array_namespace, load_wgsl, pack_params
 from pixelpipe.ops.color.saturation import LUMA_WEIGHTS
@@ -75,7 +75,12 @@ IDENTITY: tuple[tuple[float, float], ...] = ((0.0, 0.0), (1.0, 1.0))
 #: Curve names in the order they are applied.
 CURVES = ("rgb", "red", "green", "blue", "luma")
 
-Points = tuple[tuple[float, float], ...]
+#: The points of a curve: 2..32 (x, y) pairs in [0, 1] (TOML/JSON: a list of 2-item
+#: lists). Checked by ``ToneCurve._points`` (one clear message per problem).
+Points = Annotated[tuple[tuple[float, float], ...], WithJsonSchema({
+    "type": "array", "minItems": MIN_POINTS, "maxItems": MAX_POINTS,
+    "items": {"type": "array", "minItems": 2, "maxItems": 2,
+              "items": {"type": "number", "minimum": 0.0, "maximum": 1.0}}})]
 
 
 def fritsch_carlson(points: Points) -> npt.NDArray[np.float64]:
