@@ -1,9 +1,9 @@
 """Denoise: à trous B3-spline wavelet, MAD noise estimate, soft thresholds.
 
 Tolerances:
-* reference vs WebGPU: 2e-6 (relative above 1, absolute below; measured
+* reference vs WebGPU: 3e-6 (relative above 1, absolute below; measured
   worst 3e-7 on llvmpipe): the reference runs in float64, the GPU in float32
-  over 11 passes, with room for fused multiply-add on other drivers.
+  over 11 passes; 10x headroom for fused multiply-add on other drivers.
 * transform reconstruction with zero thresholds: 1e-6 absolute.
 * noise sigma estimate on Gaussian noise of known sigma: 5 %.
 """
@@ -18,7 +18,7 @@ from pixelpipe import ParameterError, Pipeline, ops
 from pixelpipe.ops.spatial import denoise as dn
 from tests.helpers import SIZES, TALL, assert_close, check_consistency, random_rgba
 
-RTOL = 2e-6
+RTOL = 3e-6
 #: ITU-R BT.2020-2, table 4
 KR, KB = 0.2627, 0.0593
 KG = 1.0 - KR - KB
