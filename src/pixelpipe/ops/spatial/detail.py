@@ -128,7 +128,15 @@ of values a few ulps apart, and the knees' slopes are bounded.
 
 Non-finite values: a NaN or Inf in a pixel's blur footprint makes ``d``
 NaN (``inf - inf``) and so the pixel's R, G, B NaN: NaN spreads over the
-footprint of the detail blur, like the blur itself; alpha stays as it is.
+footprint of the blurs, like the blur itself; alpha stays as it is. The
+GPU blurs two kernels at once (one per vec4 lane of the shared separable
+pass), each zero-padded to the larger radius; the reference uses the same
+padded kernels, so the footprint is the larger radius for both (a zero
+weight times Inf is NaN). Where only the edge strength ``e`` is NaN (the
+one-pixel ring the gradient adds), the smoothstep's clamp takes the
+IEEE-754 minNum/maxNum reading (a NaN gives 0, as llvmpipe and NVIDIA
+evaluate WGSL's ``clamp``), so the mask is 0 there and the pixel is left
+unsharpened; WGSL itself leaves clamp of a NaN to the implementation.
 
 At ``amount = 0`` (:meth:`is_identity`) each op returns its input
 unchanged, bit for bit, on both backends (a copy: no NaN spreading).
@@ -144,7 +152,12 @@ from pydantic import Field
 
 from pixelpipe.ops.base import Array, GpuPass, Op, OpKind, array_namespace, load_wgsl, pack_params
 from pixelpipe.ops.spatial.gaussian_blur import gaussian_weights
-from pixelpipe.ops.spatial.separable import edge_indices, separable_passes, separable_reference
+from pixelpipe.ops.spatial.separable import (
+    MODE_CODES,
+    edge_indices,
+    pass_shader,
+    separable_reference,
+)
 
 #: ITU-R BT.2020-2 luminance weights (R, G, B), applied to the encoded values.
 LUMA_WEIGHTS: tuple[float, float, float] = (0.2627, 0.6780, 0.0593)
@@ -177,14 +190,48 @@ def luma(x: Array) -> Array:
     return wr * x[..., 0] + wg * x[..., 1] + wb * x[..., 2]
 
 
-def _blur(y: Array, sigma: float, truncate: float) -> Array:
-    """Gaussian blur (mirror edges) of a float32 (H, W) plane, as on the GPU."""
-    return separable_reference(y[..., None], _weights(sigma, truncate), "mirror")[..., 0]
+def _lane_kernels(kernels: list[npt.NDArray[np.float64]]) -> npt.NDArray[np.float64]:
+    """The 1-D kernels, each zero-padded (centred) to the largest radius, float64 (n, 2R + 1)."""
+    r = max((len(k) - 1) // 2 for k in kernels)
+    out = np.zeros((len(kernels), 2 * r + 1))
+    for i, k in enumerate(kernels):
+        rk = (len(k) - 1) // 2
+        out[i, r - rk: r + rk + 1] = k
+    return out
+
+
+def _blur_lanes(y: Array, kernels: list[npt.NDArray[np.float64]]) -> list[Array]:
+    """Gaussian blurs (mirror edges) of a float32 (H, W) plane, one per kernel, as on the GPU.
+
+    The GPU blurs up to four kernels at once, one per vec4 lane, all zero-padded
+    to the largest radius; the reference uses the same padded kernels, so a
+    padded tap meeting an Inf gives NaN (``0 * inf``) on both backends alike.
+    """
+    return [separable_reference(y[..., None], k, "mirror")[..., 0]
+            for k in _lane_kernels(kernels)]
+
+
+def _blur_passes(height: int, width: int, kernels: list[npt.NDArray[np.float64]]
+                 ) -> list[GpuPass]:
+    """Two separable passes (x, then y) blurring the luma pass ``p0``: kernel i in lane i.
+
+    They are the shared ``separable.wgsl`` passes, whose per-tap weight rows are
+    vec4s multiplied lane by lane; here each lane carries its own kernel.
+    """
+    padded = _lane_kernels(kernels)
+    r = (padded.shape[1] - 1) // 2
+    params = np.zeros((padded.shape[1] + 1, 4), np.float32)
+    params[0] = (r, MODE_CODES["mirror"], 0.0, 0.0)
+    params[1:, : len(kernels)] = padded.T
+    size = (height, width)
+    return [GpuPass(pass_shader(1), params, size, ("p0",)),
+            GpuPass(pass_shader(0), params, size, ("p1",))]
 
 
 def _smoothstep(t: Array) -> Array:
+    """``u^2 (3 - 2u)``, ``u = min(max(t, 0), 1)``; IEEE minNum/maxNum: a NaN ``t`` gives 0."""
     xp = array_namespace(t)
-    u = xp.clip(t, xp.float32(0.0), xp.float32(1.0))
+    u = xp.fmin(xp.fmax(t, xp.float32(0.0)), xp.float32(1.0))
     return u * u * (xp.float32(3.0) - xp.float32(2.0) * u)
 
 
@@ -241,13 +288,18 @@ class Texture(Op):
         k = self.amount / 100.0
         return k, (1.0 / TEXTURE_LIMIT if k > 0 else 0.0)
 
+    @staticmethod
+    def _kernels() -> list[npt.NDArray[np.float64]]:
+        return [_weights(TEXTURE_FINE_SIGMA, BLUR_TRUNCATE),
+                _weights(TEXTURE_COARSE_SIGMA, BLUR_TRUNCATE)]
+
     def reference(self, x: Array) -> Array:
         if self.is_identity():
             return x.copy()
         xp = array_namespace(x)
         y = luma(x)
-        d = (_blur(y, TEXTURE_FINE_SIGMA, BLUR_TRUNCATE)
-             - _blur(y, TEXTURE_COARSE_SIGMA, BLUR_TRUNCATE))
+        fine, coarse = _blur_lanes(y, self._kernels())
+        d = fine - coarse
         k, s = (xp.float32(v) for v in self._consts())
         dy = k * (d / (xp.float32(1.0) + xp.abs(d) * s))
         return _add_luma(x, dy)
@@ -255,13 +307,10 @@ class Texture(Op):
     def gpu_passes(self, height: int, width: int) -> list[GpuPass]:
         if self.is_identity():
             return _copy_pass(height, width)
-        fine = separable_passes(height, width, _weights(TEXTURE_FINE_SIGMA, BLUR_TRUNCATE),
-                                "mirror", 0.0, source="p0", first=1)
-        coarse = separable_passes(height, width, _weights(TEXTURE_COARSE_SIGMA, BLUR_TRUNCATE),
-                                  "mirror", 0.0, source="p0", first=3)
         combine = GpuPass(load_wgsl(__package__, "detail_texture.wgsl"),
-                          pack_params(self._consts()), (height, width), ("in", "p2", "p4"))
-        return [_luma_pass(height, width), *fine, *coarse, combine]
+                          pack_params(self._consts()), (height, width), ("in", "p2"))
+        return [_luma_pass(height, width), *_blur_passes(height, width, self._kernels()),
+                combine]
 
 
 class Clarity(Op):
@@ -295,13 +344,18 @@ class Clarity(Op):
         k = self.amount / 100.0
         return k, (1.0 / CLARITY_LIMIT if k > 0 else 0.0)
 
+    @staticmethod
+    def _kernels() -> list[npt.NDArray[np.float64]]:
+        return [_weights(CLARITY_FINE_SIGMA, BLUR_TRUNCATE),
+                _weights(CLARITY_SIGMA, CLARITY_TRUNCATE)]
+
     def reference(self, x: Array) -> Array:
         if self.is_identity():
             return x.copy()
         xp = array_namespace(x)
         y = luma(x)
-        b = _blur(y, CLARITY_SIGMA, CLARITY_TRUNCATE)
-        d = _blur(y, CLARITY_FINE_SIGMA, BLUR_TRUNCATE) - b
+        fine, b = _blur_lanes(y, self._kernels())
+        d = fine - b
         k, s = (xp.float32(v) for v in self._consts())
         c = xp.clip(b, xp.float32(0.0), xp.float32(1.0))
         m = (xp.float32(4.0) * c) * (xp.float32(1.0) - c)
@@ -311,13 +365,10 @@ class Clarity(Op):
     def gpu_passes(self, height: int, width: int) -> list[GpuPass]:
         if self.is_identity():
             return _copy_pass(height, width)
-        fine = separable_passes(height, width, _weights(CLARITY_FINE_SIGMA, BLUR_TRUNCATE),
-                                "mirror", 0.0, source="p0", first=1)
-        base = separable_passes(height, width, _weights(CLARITY_SIGMA, CLARITY_TRUNCATE),
-                                "mirror", 0.0, source="p0", first=3)
         combine = GpuPass(load_wgsl(__package__, "detail_clarity.wgsl"),
-                          pack_params(self._consts()), (height, width), ("in", "p2", "p4"))
-        return [_luma_pass(height, width), *fine, *base, combine]
+                          pack_params(self._consts()), (height, width), ("in", "p2"))
+        return [_luma_pass(height, width), *_blur_passes(height, width, self._kernels()),
+                combine]
 
 
 class Sharpen(Op):
@@ -365,10 +416,14 @@ class Sharpen(Op):
         return self.amount == 0.0
 
     def radius(self) -> int:
-        """Footprint radius in pixels: the detail blur's, or the edge mask's (5) if larger."""
+        """Footprint radius in pixels.
+
+        Without the mask, the detail blur's (``int(4 * radius + 0.5)``); with it,
+        the larger of that and the mask blur's (4), plus 1 for the gradient.
+        """
         r = _radius(self.blur_radius, BLUR_TRUNCATE)
         if self.masking > 0:
-            r = max(r, _radius(MASK_SIGMA, BLUR_TRUNCATE) + 1)
+            r = max(r, _radius(MASK_SIGMA, BLUR_TRUNCATE)) + 1
         return r
 
     def _consts(self) -> tuple[float, ...]:
@@ -376,10 +431,16 @@ class Sharpen(Op):
         e_lo, e_inv = _knee(self.masking / 100.0, MASKING_MAX, MASKING_KNEE)
         return self.amount / 50.0, t_lo, t_inv, e_lo, e_inv
 
-    def edge_strength(self, y: Array) -> Array:
-        """Gradient magnitude (luma per pixel) of ``G_1(y)``, float32 (H, W)."""
-        xp = array_namespace(y)
-        y1 = _blur(y, MASK_SIGMA, BLUR_TRUNCATE)
+    def _kernels(self) -> list[npt.NDArray[np.float64]]:
+        ks = [_weights(self.blur_radius, BLUR_TRUNCATE)]
+        if self.masking > 0:
+            ks.append(_weights(MASK_SIGMA, BLUR_TRUNCATE))
+        return ks
+
+    @staticmethod
+    def gradient_magnitude(y1: Array) -> Array:
+        """Central-difference gradient magnitude of a float32 (H, W) plane (mirrored borders)."""
+        xp = array_namespace(y1)
         h, w = y1.shape
         ix, _ = edge_indices(np.array([-1, 1], np.int64) + np.arange(w)[:, None], w, "mirror")
         iy, _ = edge_indices(np.array([-1, 1], np.int64) + np.arange(h)[:, None], h, "mirror")
@@ -394,30 +455,23 @@ class Sharpen(Op):
         xp = array_namespace(x)
         k, t_lo, t_inv, e_lo, e_inv = (xp.float32(v) for v in self._consts())
         y = luma(x)
-        d = y - _blur(y, self.blur_radius, BLUR_TRUNCATE)
+        blurs = _blur_lanes(y, self._kernels())
+        d = y - blurs[0]
         with np.errstate(invalid="ignore"):
             wt = _smoothstep((xp.abs(d) - t_lo) * t_inv)
             dy = (k * d) * wt
             if self.masking > 0:
-                dy = dy * _smoothstep((self.edge_strength(y) - e_lo) * e_inv)
+                dy = dy * _smoothstep((self.gradient_magnitude(blurs[1]) - e_lo) * e_inv)
         return _add_luma(x, dy)
 
     def gpu_passes(self, height: int, width: int) -> list[GpuPass]:
         if self.is_identity():
             return _copy_pass(height, width)
-        passes = [_luma_pass(height, width)]
-        passes += separable_passes(height, width,
-                                   _weights(self.blur_radius, BLUR_TRUNCATE), "mirror", 0.0,
-                                   source="p0", first=1)
         use_mask = self.masking > 0
-        # without the mask, src3 is bound to the detail blur and never read
-        inputs: tuple[str, ...] = ("in", "p0", "p2", "p2")
-        if use_mask:
-            passes += separable_passes(height, width, _weights(MASK_SIGMA, BLUR_TRUNCATE),
-                                       "mirror", 0.0, source="p0", first=3)
-            inputs = ("in", "p0", "p2", "p4")
         shader = (f"const USE_MASK: bool = {'true' if use_mask else 'false'};\n"
                   + load_wgsl(__package__, "detail_sharpen.wgsl"))
-        passes.append(GpuPass(shader, pack_params(self._consts()[:4], self._consts()[4:]),
-                              (height, width), inputs))
-        return passes
+        consts = self._consts()
+        combine = GpuPass(shader, pack_params(consts[:4], consts[4:]), (height, width),
+                          ("in", "p0", "p2"))
+        return [_luma_pass(height, width), *_blur_passes(height, width, self._kernels()),
+                combine]

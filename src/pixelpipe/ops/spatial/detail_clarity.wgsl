@@ -1,4 +1,4 @@
-// Clarity combine pass (see detail.py): src0 = input, src1 = G_4(Y), src2 = B = G_16(Y).
+// Clarity combine pass (see detail.py): src0 = input, src1 = (G_4(Y), B = G_16(Y), 0, 0).
 // params[0] = (k, s, 0, 0):
 //   d = G_4(Y) - B, c = clamp(B, 0, 1), m = 4 c (1 - c), dY = (k * m) * (d / (1 + |d| * s)).
 // dY is added to R, G and B; alpha copied.
@@ -13,8 +13,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     let x = src0[i];
     let k = params[0].x;
     let s = params[0].y;
-    let b = src2[i].x;
-    let d = src1[i].x - b;
+    let g = src1[i];
+    let b = g.y;
+    let d = g.x - b;
     let c = clamp(b, 0.0, 1.0);
     let m = (4.0 * c) * (1.0 - c);
     let dy = (k * m) * (d / (1.0 + abs(d) * s));

@@ -1,12 +1,14 @@
 // Sharpen combine pass (see detail.py). The host prepends
 // `const USE_MASK: bool = true|false;`.
-// src0 = input, src1 = Y, src2 = G_radius(Y), src3 = G_1(Y) (only with USE_MASK).
+// src0 = input, src1 = Y, src2 = (G_radius(Y), G_1(Y) (only with USE_MASK), 0, 0).
 // params[0] = (k, t_lo, t_inv, e_lo), params[1] = (e_inv, 0, 0, 0):
 //   d = Y - G_radius(Y), w = S((|d| - t_lo) * t_inv),
 //   e = |gradient of G_1(Y)| (central differences, mirrored borders),
 //   mask = S((e - e_lo) * e_inv), dY = ((k * d) * w) * mask, S = smoothstep on [0, 1].
 // dY is added to R, G and B; alpha copied.
 
+// A NaN t: the reference takes u = 0 (IEEE minNum/maxNum, as llvmpipe and NVIDIA
+// evaluate clamp); WGSL leaves clamp of a NaN to the implementation.
 fn smooth01(t: f32) -> f32 {
     let u = clamp(t, 0.0, 1.0);
     return u * u * (3.0 - 2.0 * u);
@@ -32,9 +34,9 @@ fn edge_strength(p: vec2<u32>) -> f32 {
     let x = i32(p.x);
     let y = i32(p.y);
     let row = p.y * dims.out_w;
-    let gx = 0.5 * (src3[row + mirror1(x + 1, w)].x - src3[row + mirror1(x - 1, w)].x);
-    let gy = 0.5 * (src3[mirror1(y + 1, h) * dims.out_w + p.x].x
-                    - src3[mirror1(y - 1, h) * dims.out_w + p.x].x);
+    let gx = 0.5 * (src2[row + mirror1(x + 1, w)].y - src2[row + mirror1(x - 1, w)].y);
+    let gy = 0.5 * (src2[mirror1(y + 1, h) * dims.out_w + p.x].y
+                    - src2[mirror1(y - 1, h) * dims.out_w + p.x].y);
     return sqrt(gx * gx + gy * gy);
 }
 

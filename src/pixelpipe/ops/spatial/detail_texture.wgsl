@@ -1,4 +1,4 @@
-// Texture combine pass (see detail.py): src0 = input, src1 = G_1(Y), src2 = G_4(Y).
+// Texture combine pass (see detail.py): src0 = input, src1 = (G_1(Y), G_4(Y), 0, 0).
 // params[0] = (k, s, 0, 0): dY = k * D / (1 + |D| * s), D = G_1(Y) - G_4(Y).
 // dY is added to R, G and B; alpha copied.
 
@@ -12,7 +12,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     let x = src0[i];
     let k = params[0].x;
     let s = params[0].y;
-    let d = src1[i].x - src2[i].x;
+    let g = src1[i];
+    let d = g.x - g.y;
     let dy = k * (d / (1.0 + abs(d) * s));
     dst[i] = vec4<f32>(x.rgb + vec3<f32>(dy), x.a);
 }
