@@ -2,7 +2,7 @@
 
 Tolerances: reference vs WebGPU rtol 1e-5 (relative above 1, absolute
 below; float32 blur sums in a different order, knees of bounded slope;
-measured <= 2e-6). Reference vs the same formulas built on scipy.ndimage:
+measured <= 2.3e-6). Reference vs the same formulas built on scipy.ndimage:
 1e-5 (both blur in float64; measured <= 3e-7). Property bounds are stated
 beside each test with the value measured when they were written.
 """
