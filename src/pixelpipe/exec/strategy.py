@@ -1,0 +1,125 @@
+"""Choosing how to run a plan: single pass, tiled or streaming.
+
+Rules (the numbers are in ``docs/strategies.md``):
+
+* **single** — the whole image, every intermediate included, fits one device
+  buffer (WebGPU: the adapter's ``max-storage-buffer-binding-size`` and
+  ``max-buffer-size``; no limit on the CPU) and the host working set
+  ``WORK_FACTOR x 16 B x pixels`` (float32 RGBA input, output and
+  temporaries) fits the memory budget;
+* **tiled** — not single, but the input and output images (float32 RGBA)
+  fit the budget in RAM: tiles of ``tile_size`` plus ``2 x halo`` go to the
+  device one at a time;
+* **streaming** — the image does not fit the budget: a region source feeds
+  bands of rows, tiles go through the device and a region sink writes them
+  out; memory is bounded by the band and the tiles in flight.
+
+``tile_size`` and ``memory_limit`` given by the user override the defaults;
+a forced ``tile_size`` always tiles (or streams, when the image does not fit
+the budget).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pixelpipe.errors import ParameterError
+from pixelpipe.exec.budget import default_memory_limit, device_limit, format_size
+from pixelpipe.exec.tiled import PIXEL_BYTES, segments
+from pixelpipe.pipeline.plan import Plan
+
+#: Whole-image float32 RGBA buffers alive at once while the CPU reference runs
+#: a stage (input, output and two temporaries such as a separable blur's pass).
+WORK_FACTOR = 4
+#: Candidate default tile sizes, largest first (multiples of 16: TIFF tiles).
+TILE_CANDIDATES = (4096, 2048, 1024, 512, 256, 128, 64, 32, 16)
+#: Share of the memory budget a tile's working set may take.
+TILE_SHARE = 0.25
+
+STRATEGIES = ("single", "tiled", "streaming")
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The strategy picked for one run, and why."""
+
+    strategy: str  #: "single", "tiled" or "streaming"
+    tile_size: int | None  #: core tile size in pixels (None for single)
+    halo: int  #: pixels read around each tile (plan's neighbourhood radius)
+    memory_limit: int  #: budget in bytes
+    device_limit: int | None  #: largest device buffer in bytes (None: CPU)
+    reason: str
+
+    def describe(self) -> str:
+        """One line for ``--verbose``."""
+        dev = format_size(self.device_limit) if self.device_limit else "none (cpu)"
+        tile = f", tile {self.tile_size} px + halo {self.halo} px" if self.tile_size else ""
+        return (f"strategy: {self.strategy}{tile} (memory limit "
+                f"{format_size(self.memory_limit)}, device buffer limit {dev}): {self.reason}")
+
+
+def peak_pixels(p: Plan, height: int, width: int) -> int:
+    """Pixels of the largest image the plan holds at once (input, outputs of every op)."""
+    peak = height * width
+    for stage in p.stages:
+        for op in stage.ops:
+            height, width = op.output_shape(height, width)
+            peak = max(peak, height * width)
+    return peak
+
+
+def default_tile_size(halo: int, memory_limit: int, dev_limit: int | None,
+                      row_bytes: int = 0) -> int:
+    """Largest candidate tile whose padded buffer fits the device and a share of the budget.
+
+    ``row_bytes``: bytes of one source row held by a streaming band (the band
+    is ``tile + 2 halo`` rows high and must also fit the budget's share).
+    """
+    for t in TILE_CANDIDATES:
+        side = t + 2 * halo
+        tile_bytes = side * side * PIXEL_BYTES
+        if dev_limit is not None and tile_bytes > dev_limit:
+            continue
+        if WORK_FACTOR * tile_bytes + side * row_bytes > TILE_SHARE * memory_limit * 2:
+            continue
+        return t
+    return TILE_CANDIDATES[-1]
+
+
+def choose(p: Plan, height: int, width: int, backend: Any, memory_limit: int | None = None,
+           tile_size: int | None = None, in_memory: bool = True,
+           source_pixel_bytes: int = 16) -> Choice:
+    """Pick the strategy for running ``p`` on a ``height x width`` image on ``backend``.
+
+    ``in_memory``: the image is already an array in RAM (the streaming
+    strategy needs a region source, so it is not an option then).
+    ``source_pixel_bytes``: bytes per pixel of the source samples (for the
+    streaming band). Raises :class:`ParameterError` for a tile size below 1.
+    """
+    limit = memory_limit if memory_limit is not None else default_memory_limit()
+    dev = device_limit(backend)
+    halo = max((s.halo for s in segments(p) if s.tiled), default=0)
+    px = peak_pixels(p, height, width)
+    image_bytes = px * PIXEL_BYTES
+    fits_dev = dev is None or image_bytes <= dev
+    single_host = WORK_FACTOR * image_bytes
+    tiled_host = 2 * image_bytes
+    if tile_size is not None and tile_size < 1:
+        raise ParameterError(f"tile size {tile_size}: must be at least 1 pixel")
+
+    if tile_size is None and fits_dev and single_host <= limit:
+        return Choice("single", None, halo, limit, dev,
+                      f"{width}x{height} fits one device buffer and the memory budget")
+    if in_memory or tiled_host <= limit:
+        strategy = "tiled"
+        why = ("tile size given" if tile_size is not None else
+               f"image of {format_size(image_bytes)} (float32 RGBA) exceeds "
+               + ("the device buffer limit" if not fits_dev else "the budget for one pass"))
+        t = tile_size or default_tile_size(halo, limit, dev)
+    else:
+        strategy = "streaming"
+        why = (f"input and output ({format_size(tiled_host)} as float32 RGBA) exceed the "
+               "memory budget")
+        t = tile_size or default_tile_size(halo, limit, dev, width * source_pixel_bytes)
+    return Choice(strategy, t, halo, limit, dev, why)
