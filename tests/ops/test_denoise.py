@@ -206,3 +206,37 @@ def test_thresholds_follow_the_sliders():
     np.testing.assert_allclose(t[:, 1], 1.5 * 0.02 * e)
     np.testing.assert_allclose(t[:, 2], 1.5 * 0.01 * e)
     assert_close(ops.Denoise(luminance=0, color=10).thresholds(sigma)[:, 0], np.zeros(5), 0.0)
+
+
+def _gpu_sigma(be, x):
+    h, w = x.shape[:2]
+    buf = be.pool.acquire(x.nbytes)
+    be.staging.upload(np.ascontiguousarray(x), buf)
+    try:
+        return dn.gpu_noise_sigma(be, buf, h, w)
+    finally:
+        be.pool.release(buf)
+
+
+@pytest.mark.parametrize("shape", [*SIZES, (64, 65)])
+def test_gpu_noise_sigma_matches_reference(shape, wgpu_backend):
+    # the GPU computes w1 in float32 and finds its exact median (even and
+    # odd pixel counts); the reference works in float64: 1e-5 relative, or
+    # absolute one float32 rounding of values near 1 (1.2e-7) / 0.6745 / e_1
+    x = random_rgba(shape, seed=14, low=0.0, high=1.0)
+    x[..., :3] += np.random.default_rng(15).normal(0.0, 0.02, (*shape, 3)).astype(np.float32)
+    if shape[0] * shape[1] > 20:
+        x[2, 3, 1] = np.nan
+        x[4, 1, 0] = -np.inf
+    got = _gpu_sigma(wgpu_backend, x)
+    expected = dn.noise_sigma(x)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=2e-7)
+
+
+def test_gpu_noise_sigma_of_grey_noise(wgpu_backend):
+    rng = np.random.default_rng(16)
+    x = np.full((128, 96, 4), 0.4, np.float32)
+    x[..., :3] += rng.normal(0.0, 0.03, (128, 96, 1)).astype(np.float32)
+    got = _gpu_sigma(wgpu_backend, x)
+    assert abs(got[0] / 0.03 - 1) < 0.05
+    np.testing.assert_allclose(got, dn.noise_sigma(x), rtol=1e-5, atol=1e-7)

@@ -85,13 +85,16 @@ float32, fused multiply-add allowed). Measured difference on random images
 GPU: 11 passes: for each level one pass along x and one along y (the
 level-1 x pass converts RGB to Y/Cb/Cr as it reads), and one pass that
 recomputes ``c0`` from the input, thresholds the five bands, sums and
-converts back. The statistic (``sigma`` of Y, Cb, Cr) comes from the
-backend's default for global ops (the input is read back and
-:meth:`Denoise.statistics` runs on it).
+converts back. The statistic (``sigma`` of Y, Cb, Cr) is computed on the
+GPU too (:func:`gpu_noise_sigma`): one pass stores the float32 bits of
+``|w1|`` (ordered like the values, since they are >= 0), then an exact
+radix select (12 + 12 + 8 bits, workgroup histograms of 4096 bins) finds
+the middle order statistics; only three small histograms are read back.
 """
 
 from __future__ import annotations
 
+import weakref
 from functools import cache
 from typing import Any, ClassVar
 
@@ -99,6 +102,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import Field
 
+from pixelpipe.errors import GPUError
 from pixelpipe.ops.base import Array, GlobalOp, GpuPass, load_wgsl
 from pixelpipe.ops.spatial.separable import edge_indices
 from pixelpipe.stats.core import LUMA_WEIGHTS
@@ -225,6 +229,122 @@ def noise_sigma(x: Array) -> F64:
     return np.asarray(mad / MAD_TO_SIGMA / band_noise_factors(1)[0], np.float64)
 
 
+#: (shift, mask) of the three radix steps of the GPU median: key bits 31..20,
+#: then 19..8 under the found 12-bit prefix, then 7..0 under the 24-bit one.
+_RADIX_STEPS = ((20, 0x00000000), (8, 0xFFF00000), (0, 0xFFFFFF00))
+_HIST_BINS = 4096
+_SIGMA_GROUPS = 1024  #: most workgroups of one histogram dispatch
+
+
+class _SigmaKernel:
+    """The compiled histogram pipeline of :func:`gpu_noise_sigma` for one device."""
+
+    def __init__(self, be: Any) -> None:
+        import wgpu
+
+        self.wgpu = wgpu
+        S = wgpu.ShaderStage.COMPUTE
+        bt = wgpu.BufferBindingType
+        kinds = (bt.read_only_storage, bt.uniform, bt.storage)
+        self.layout = be.device.create_bind_group_layout(entries=[
+            {"binding": i, "visibility": S, "buffer": {"type": t}} for i, t in enumerate(kinds)
+        ])
+        layout = be.device.create_pipeline_layout(bind_group_layouts=[self.layout])
+        common = load_wgsl(__package__, "denoise_common.wgsl")
+        self.pipelines = {}
+        for name in ("band", "hist"):
+            module = be.device.create_shader_module(
+                code=common + load_wgsl(__package__, f"denoise_sigma_{name}.wgsl"))
+            self.pipelines[name] = be.device.create_compute_pipeline(
+                layout=layout, compute={"module": module, "entry_point": "main"})
+
+
+_SIGMA_KERNELS: weakref.WeakKeyDictionary[Any, _SigmaKernel] = weakref.WeakKeyDictionary()
+
+
+def gpu_noise_sigma(be: Any, buffer: Any, height: int, width: int) -> F64:
+    """:func:`noise_sigma` of the RGBA float32 image in GPU ``buffer``, computed on the GPU.
+
+    ``be`` is the :class:`~pixelpipe.backends.wgpu.backend.WgpuBackend`.
+    The band ``w1`` is computed in float32 (one 5 x 5 pass) and its exact
+    median found by a three-step radix select on the float32 bit patterns
+    (12 + 12 + 8 bits; three small readbacks); only histograms of 4096
+    counts leave the GPU. Matches the float64 reference to float32 rounding
+    of ``w1`` (about 1e-7 relative). Returns float64 (3,).
+    """
+    k = _SIGMA_KERNELS.get(be)
+    if k is None:
+        k = _SIGMA_KERNELS[be] = _SigmaKernel(be)
+    u = k.wgpu.BufferUsage
+    n = height * width
+    ranks = sorted({(n - 1) // 2, n // 2})  # the middle order statistics (0-based)
+    kr, kg, kb = ycbcr_weights()
+    conv = np.array([[kr, kg, kb, 1.0 / kg],
+                     [1.0 / (2.0 * (1.0 - kb)), 1.0 / (2.0 * (1.0 - kr)),
+                      2.0 * (1.0 - kb), 2.0 * (1.0 - kr)]], np.float32)
+    groups = max(1, min(-(-n // (256 * 16)), _SIGMA_GROUPS))
+    # per (channel, rank): [prefix, values below the prefix's range]
+    state = {(c, r): [0, 0] for c in range(3) for r in ranks}
+    borrowed: list[Any] = []
+
+    def acquire(nbytes: int, usage: int | None = None) -> Any:
+        be.check_size(nbytes)
+        buf = be.pool.acquire(nbytes, usage)
+        borrowed.append(buf)
+        return buf
+
+    def dispatch(enc: Any, name: str, src: Any, src_bytes: int, words: list[int],
+                 out: Any, out_offset: int, out_bytes: int) -> None:
+        cfg = np.concatenate([np.array(words, np.uint32).view(np.float32), conv.reshape(-1)])
+        ubuf = acquire(cfg.nbytes, u.UNIFORM | u.COPY_DST)
+        be.device.queue.write_buffer(ubuf, 0, cfg)
+        bg = be.device.create_bind_group(layout=k.layout, entries=[
+            {"binding": 0, "resource": {"buffer": src, "offset": 0, "size": src_bytes}},
+            {"binding": 1, "resource": {"buffer": ubuf, "offset": 0, "size": cfg.nbytes}},
+            {"binding": 2, "resource": {"buffer": out, "offset": out_offset,
+                                        "size": out_bytes}},
+        ])
+        cp = enc.begin_compute_pass()
+        cp.set_pipeline(k.pipelines[name])
+        cp.set_bind_group(0, bg)
+        cp.dispatch_workgroups(groups, 1, 1)
+        cp.end()
+
+    try:
+        keys = acquire(3 * n * 4)
+        enc = be.device.create_command_encoder()
+        dispatch(enc, "band", buffer, n * 16, [width, height, 0, 0, 0, 0, 0, 0],
+                 keys, 0, 3 * n * 4)
+        for shift, mask in _RADIX_STEPS:
+            searches = sorted({(c, p) for (c, _), (p, _) in state.items()})
+            hist_bytes = _HIST_BINS * 4
+            hist = acquire(len(searches) * hist_bytes)
+            enc.clear_buffer(hist, 0, len(searches) * hist_bytes)
+            for s_i, (c, prefix) in enumerate(searches):
+                dispatch(enc, "hist", keys, 3 * n * 4,
+                         [width, height, c, shift, prefix, mask, 0, 0],
+                         hist, s_i * hist_bytes, hist_bytes)
+            be.device.queue.submit([enc.finish()])
+            counts = np.empty(len(searches) * _HIST_BINS, np.uint32)
+            be.staging.download(hist, counts)
+            table = counts.reshape(len(searches), _HIST_BINS).astype(np.int64)
+            for (c, r), st in state.items():
+                cum = np.cumsum(table[searches.index((c, st[0]))])
+                j = int(np.searchsorted(cum, r - st[1], side="right"))
+                if j >= _HIST_BINS:
+                    raise GPUError(f"{be.describe()}: denoise noise estimate counted "
+                                   f"{int(cum[-1])} values, fewer than rank {r} needs")
+                st[1] += int(cum[j - 1]) if j > 0 else 0
+                st[0] |= j << shift
+            enc = be.device.create_command_encoder()
+    finally:
+        for b in borrowed:
+            be.pool.release(b)
+    found = np.array([[state[(c, r)][0] for r in ranks] for c in range(3)], np.uint32)
+    medians = found.view(np.float32).astype(np.float64).mean(axis=1)
+    return np.asarray(medians / MAD_TO_SIGMA / band_noise_factors(1)[0], np.float64)
+
+
 _COPY_SHADER = """
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -284,6 +404,13 @@ class Denoise(GlobalOp):
         if self.is_identity():
             return np.zeros(3, np.float64)
         return noise_sigma(x)
+
+    def gpu_statistics(self, backend: Any, buffer: Any, height: int,
+                       width: int) -> npt.NDArray[Any] | None:
+        """Noise sigma of Y, Cb, Cr computed on the GPU (:func:`gpu_noise_sigma`)."""
+        if self.is_identity():
+            return np.zeros(3, np.float64)
+        return gpu_noise_sigma(backend, buffer, height, width)
 
     def thresholds(self, stats: npt.NDArray[Any]) -> F64:
         """Soft thresholds float64 (5, 3): level j = 1 .. 5 (rows) by Y, Cb, Cr."""
