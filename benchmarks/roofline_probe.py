@@ -142,7 +142,8 @@ def main() -> None:
             e1.synchronize()
             times.append(cp_.cuda.get_elapsed_time(e0, e1) * 1e-3)
         t = statistics.median(times[1:])
-        print(f"{'CuPy copyto':48s} {t * 1e3:8.3f} ms  {2 * nbytes / t / 1e12:6.2f} TB/s (read+write)")
+        rate = 2 * nbytes / t / 1e12
+        print(f"{'CuPy copyto':48s} {t * 1e3:8.3f} ms  {rate:6.2f} TB/s (read+write)")
     except ImportError:
         print("CuPy not installed")
 

@@ -18,9 +18,17 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("bench-results.json"))
     ap.add_argument("--adapter", default=None, help="WebGPU adapter (name substring or index)")
     ap.add_argument("--gpu-repeat", type=int, default=5)
+    ap.add_argument("--batch", type=int, default=20, help="JPEGs in W6 (0: leave W6 out)")
+    ap.add_argument("--cpu-size", default=None,
+                    help="WIDTHxHEIGHT for W5's cpu figure (default: the full size)")
     args = ap.parse_args()
     w, h = (int(v) for v in args.size.lower().split("x"))
-    report = run_suite(h, w, out=args.out, adapter=args.adapter, gpu_repeat=args.gpu_repeat)
+    cpu_size = None
+    if args.cpu_size:
+        cw, ch = (int(v) for v in args.cpu_size.lower().split("x"))
+        cpu_size = (ch, cw)
+    report = run_suite(h, w, out=args.out, adapter=args.adapter, gpu_repeat=args.gpu_repeat,
+                       batch_files=args.batch, cpu_size=cpu_size)
     print(format_table(report))
     print(f"full results: {args.out}")
 

@@ -98,8 +98,17 @@ def _pixelpipe(name: str, pipe: Pipeline, x: F32, results: list[Result], be: Wgp
 
 def run_suite(height: int = 4000, width: int = 6000, out: Path | None = None,
               cpu_repeat: int = 1, gpu_repeat: int = 5, adapter: str | None = None,
-              log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Run W1-W4 and the ceilings; return (and write to ``out`` as JSON) every figure."""
+              log: Callable[[str], None] = print, workflow: bool = True,
+              batch_files: int = 0, cpu_size: tuple[int, int] | None = None
+              ) -> dict[str, Any]:
+    """Run the ceilings and W1-W6; return (and write to ``out`` as JSON) every figure.
+
+    ``batch_files`` = 0 leaves W6 out; ``cpu_size`` (height, width) runs the
+    develop workflow's CPU figure on a smaller image when the full size
+    would take minutes (the row says so).
+    """
+    global _CPU_SIZE
+    _CPU_SIZE = cpu_size
     try:
         be: WgpuBackend | None = get_backend("wgpu", adapter)  # type: ignore[assignment]
     except BackendUnavailable as exc:
@@ -144,6 +153,13 @@ def run_suite(height: int = 4000, width: int = 6000, out: Path | None = None,
             lambda: stats.histogram(x3, bins=256, backend=be), gpu_repeat)))
     results += peers.w4(x3)
 
+    if workflow:
+        log("W5 develop, heavy preset")
+        results += w5(x3, be, cpu_repeat, gpu_repeat, log)
+    if batch_files:
+        log(f"W6 batch of {batch_files} JPEGs")
+        results += w6(x3, batch_files, adapter, log)
+
     report = {
         "date": time.strftime("%Y-%m-%d"),
         "commit": _commit(),
@@ -157,6 +173,128 @@ def run_suite(height: int = 4000, width: int = 6000, out: Path | None = None,
     if out is not None:
         out.write_text(json.dumps(report, indent=1, default=float))
     return report
+
+
+_CPU_SIZE: tuple[int, int] | None = None
+
+
+def heavy_pipeline(x: F32) -> Pipeline:
+    """The develop workflow's pipeline for its heaviest example preset, for an sRGB source."""
+    from pixelpipe.workflows.develop import build_pipeline
+    from pixelpipe.workflows.develop.colour import SourceColour
+    from pixelpipe.workflows.develop.preset import example_presets, load_presets
+
+    preset = load_presets([example_presets()["heavy"]])
+    return build_pipeline(preset, SourceColour("rec709", "srgb"))
+
+
+def w5(x: F32, be: WgpuBackend | None, cpu_repeat: int, gpu_repeat: int,
+       log: Callable[[str], None]) -> list[Result]:
+    """W5: the whole develop workflow (heavy preset) on the image, cpu and wgpu."""
+    pipe = heavy_pipeline(x)
+    out: list[Result] = []
+    if be is not None:
+        pipe.run(x, backend=be)
+        walls = []
+        for _ in range(gpu_repeat):
+            t0 = time.perf_counter()
+            pipe.run(x, backend=be)
+            walls.append(time.perf_counter() - t0)
+        gpu = statistics.median(be.time_resident(pipe.plan(), x, max(gpu_repeat, 10)))
+        out.append(Result("W5", "pixelpipe wgpu", wall_s=statistics.median(walls), gpu_s=gpu,
+                          note=f"{len(pipe)} ops, {be.kernels_dispatched} kernels",
+                          extra={"gpu_bytes_peak_estimate": None}))
+    xc = x
+    note = ""
+    if _CPU_SIZE is not None and _CPU_SIZE != x.shape[:2]:
+        from PIL import Image as PILImage
+
+        h, w = _CPU_SIZE
+        xc = np.stack([np.asarray(PILImage.fromarray(x[..., c]).resize((w, h)))
+                       for c in range(3)], axis=-1).astype(np.float32)
+        note = f"measured at {w}x{h}, not the full size"
+    log(f"W5 cpu ({xc.shape[1]}x{xc.shape[0]})")
+    out.append(Result("W5", "pixelpipe cpu", wall_s=_time(lambda: pipe.run(xc, backend="cpu"),
+                                                          cpu_repeat), note=note))
+    return out
+
+
+def w6(x: F32, n_files: int, adapter: str | None, log: Callable[[str], None]) -> list[Result]:
+    """W6: ``n_files`` JPEGs developed end to end by ``pixelpipe develop --batch``.
+
+    Beside it, in the same run: the decode + encode-only floor (the same
+    files read and written as JPEG by the same thread count, no processing)
+    and the batch on the cpu backend (on at most 2 files: minutes each).
+    """
+    import os
+    import shutil
+    import sys
+    import tempfile
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pixelpipe import io
+    from pixelpipe.image import Image
+    from pixelpipe.workflows.develop.preset import example_presets
+
+    jobs = min(8, os.cpu_count() or 1)
+    work = Path(tempfile.mkdtemp(prefix="pixelpipe-w6-"))
+    out: list[Result] = []
+    try:
+        src = work / "in"
+        src.mkdir()
+        rng = np.random.default_rng(6)
+        for i in range(n_files):
+            jitter = rng.normal(0.0, 0.01, (1, 1, 3)).astype(np.float32)
+            io.write(src / f"frame{i:03d}.jpg", Image(np.clip(x + jitter, 0, 1)), bit_depth=8,
+                     quality=92)
+        files = sorted(src.glob("*.jpg"))
+
+        def copy_only(f: Path) -> None:
+            img = io.read(f)
+            io.write(work / "floor" / f.name, img, quality=92, overwrite=True)
+
+        (work / "floor").mkdir()
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(jobs) as pool:
+            list(pool.map(copy_only, files))
+        floor = time.perf_counter() - t0
+        out.append(Result("W6", f"decode + encode only ({jobs} threads)", wall_s=floor,
+                          note=f"{n_files} files; {n_files / floor:.2f} files/s"))
+        heavy = str(example_presets()["heavy"])
+
+        def batch(backend: str, folder: Path) -> float:
+            dest = work / f"out-{backend}"
+            shutil.rmtree(dest, ignore_errors=True)
+            dest.mkdir()
+            cmd = [sys.executable, "-m", "pixelpipe", "develop", "--batch", str(folder), "-o",
+                   str(dest), "--preset", heavy, "--jobs", str(jobs), "--backend", backend]
+            if adapter and backend == "wgpu":
+                cmd += ["--adapter", adapter]
+            t0 = time.perf_counter()
+            import subprocess
+
+            subprocess.run(cmd, check=True, capture_output=True)
+            return time.perf_counter() - t0
+
+        log("W6 wgpu batch")
+        try:
+            t = batch("wgpu", src)
+            out.append(Result("W6", f"pixelpipe develop --batch wgpu ({jobs} jobs)", wall_s=t,
+                              note=f"{n_files / t:.2f} files/s; {100 * floor / t:.0f} % of the "
+                                   "decode+encode floor's throughput"))
+        except Exception as exc:  # report, keep the other figures
+            out.append(Result("W6", "pixelpipe develop --batch wgpu", note=f"failed: {exc}"))
+        few = work / "few"
+        few.mkdir()
+        for f in files[:2]:
+            shutil.copy(f, few / f.name)
+        log("W6 cpu batch (2 files)")
+        t = batch("cpu", few)
+        out.append(Result("W6", f"pixelpipe develop --batch cpu ({jobs} jobs), 2 files", wall_s=t,
+                          note=f"{2 / t:.3f} files/s"))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return out
 
 
 def _commit() -> str:
@@ -184,9 +322,9 @@ def format_table(report: dict[str, Any]) -> str:
                      f"{ceil['download_Bps'] / 1e9:.1f} GB/s")
     if ceil.get("cupy_device_copy_Bps"):
         lines.append(f"CuPy device copy: {ceil['cupy_device_copy_Bps'] / 1e9:.0f} GB/s copied")
-    lines.append(f"{'workload':8} {'implementation':34} {'wall ms':>10} {'gpu ms':>10}  note")
+    lines.append(f"{'workload':8} {'implementation':46} {'wall ms':>10} {'gpu ms':>10}  note")
     for r in report["results"]:
         wall = f"{r['wall_s'] * 1e3:10.2f}" if r["wall_s"] is not None else f"{'-':>10}"
         gpu = f"{r['gpu_s'] * 1e3:10.3f}" if r["gpu_s"] is not None else f"{'-':>10}"
-        lines.append(f"{r['workload']:8} {r['impl']:34} {wall} {gpu}  {r['note']}")
+        lines.append(f"{r['workload']:8} {r['impl']:46} {wall} {gpu}  {r['note']}")
     return "\n".join(lines)
