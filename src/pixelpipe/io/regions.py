@@ -1,0 +1,353 @@
+"""Region sources and sinks: read and write images band by band, tile by tile.
+
+The streaming executor (:mod:`pixelpipe.exec.streaming`) never holds a whole
+image: it asks a :class:`RegionSource` for bands of rows and hands tiles, in
+row-major order, to a :class:`RegionSink`.
+
+Sources
+-------
+* :class:`TiffRegionSource` — tiled or stripped TIFF / BigTIFF (any
+  compression tifffile + imagecodecs decode, predictors included), first
+  page, contiguous samples (planar configuration 1), photometric grey
+  (min-is-black) or RGB, 1, 3 or 4 samples of uint8, uint16, float16 or
+  float32. A band of rows decodes only the chunks it overlaps: the page's
+  chunk table (``dataoffsets`` / ``databytecounts``) is read directly and
+  each chunk goes through ``TiffPage.decode``.
+* :class:`ExrRegionSource` — single-part scanline or tiled OpenEXR with
+  channels R, G, B (A) or Y. The ``OpenEXR.File`` API of the bindings
+  decodes whole parts only; their ``InputFile`` interface reads a range of
+  scanlines (``channel(name, type, y0, y1)``), which decodes only the chunks
+  holding those lines, so a band costs its own lines. The file's header and
+  chunk table are validated first (:mod:`pixelpipe.io.exr_check`), as for
+  an in-memory read. Subsampled (luminance/chroma) files are refused: read
+  them in memory.
+* :class:`ArrayRegionSource` — an array (or a NumPy memmap) already there.
+
+Sinks
+-----
+* :class:`TiffRegionSink` — tiled TIFF (BigTIFF by default), tiles written as
+  they come (``tifffile.TiffWriter.write`` with a tile iterator), to a
+  temporary file renamed into place at the end: a failure leaves nothing.
+* :class:`ArrayRegionSink` — tiles assembled into an array (tests, Dask).
+
+Every error names the file (:class:`~pixelpipe.errors.InputError`,
+:class:`~pixelpipe.errors.OutputError`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from pixelpipe.errors import InputError, OutputError, PixelpipeError
+
+SAMPLE_DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.float16),
+                 np.dtype(np.float32))
+
+
+class RegionSource:
+    """An image read band by band: ``height``, ``width``, ``channels``, ``dtype``."""
+
+    path: str = "<array>"
+    height: int
+    width: int
+    channels: int
+    dtype: np.dtype[Any]
+    icc_profile: bytes | None = None
+
+    def read_rows(self, y0: int, y1: int) -> npt.NDArray[Any]:
+        """Rows ``[y0, y1)``, all columns: samples ``(y1 - y0, width, channels)``."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release the file (idempotent)."""
+
+    def __enter__(self) -> RegionSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def pixel_bytes(self) -> int:
+        """Bytes of one pixel's samples."""
+        return self.channels * self.dtype.itemsize
+
+    def _check_rows(self, y0: int, y1: int) -> None:
+        if not 0 <= y0 < y1 <= self.height:
+            raise InputError(self.path, f"rows {y0}..{y1} outside the image's {self.height}")
+
+
+class ArrayRegionSource(RegionSource):
+    """Rows of an in-memory (or memory-mapped) array ``(H, W[, C])``."""
+
+    def __init__(self, array: npt.NDArray[Any]) -> None:
+        a = array if array.ndim == 3 else array[:, :, None]
+        self.array = a
+        self.height, self.width, self.channels = a.shape
+        self.dtype = a.dtype
+
+    def read_rows(self, y0: int, y1: int) -> npt.NDArray[Any]:
+        self._check_rows(y0, y1)
+        return np.ascontiguousarray(self.array[y0:y1])
+
+
+class TiffRegionSource(RegionSource):
+    """Bands of rows of a tiled or stripped TIFF / BigTIFF (see the module docstring)."""
+
+    def __init__(self, path: str | Path) -> None:
+        import tifffile
+
+        self.path = str(path)
+        try:
+            self._tif = tifffile.TiffFile(self.path)
+        except FileNotFoundError:
+            raise InputError(path, "no such file") from None
+        except Exception as exc:
+            raise InputError(path, f"not a readable TIFF file: {exc}") from None
+        try:
+            self._setup()
+        except BaseException:
+            self._tif.close()
+            raise
+
+    def _setup(self) -> None:
+        if not self._tif.pages:
+            raise InputError(self.path, "TIFF file has no image")
+        page: Any = self._tif.pages.first
+        self._page = page
+        if page.planarconfig != 1 and page.samplesperpixel > 1:
+            raise InputError(self.path, "separate-plane TIFF (planar configuration 2) cannot "
+                             "be streamed; read it in memory")
+        photometric = page.photometric.name.lower() if page.photometric is not None else ""
+        if photometric not in ("minisblack", "rgb"):
+            raise InputError(self.path, f"TIFF photometric {photometric!r} cannot be streamed "
+                             "(grey and RGB can)")
+        if page.imagedepth > 1:
+            raise InputError(self.path, "volumetric TIFF cannot be streamed")
+        self.height, self.width = int(page.imagelength), int(page.imagewidth)
+        self.channels = int(page.samplesperpixel)
+        if self.channels not in (1, 3, 4):
+            raise InputError(self.path, f"TIFF with {self.channels} samples per pixel cannot "
+                             "be streamed (1, 3 or 4 can)")
+        self.dtype = np.dtype(page.dtype)
+        if self.dtype not in SAMPLE_DTYPES:
+            raise InputError(self.path, f"TIFF sample type {self.dtype} is not supported "
+                             "(uint8, uint16, float16, float32 are)")
+        if page.is_tiled:
+            self.chunk_h, self.chunk_w = int(page.tilelength), int(page.tilewidth)
+        else:
+            self.chunk_h, self.chunk_w = int(page.rowsperstrip or self.height), self.width
+            self.chunk_h = min(self.chunk_h, self.height)
+        self._across = -(-self.width // self.chunk_w)
+        n_chunks = -(-self.height // self.chunk_h) * self._across
+        if len(page.dataoffsets) < n_chunks:
+            raise InputError(self.path, f"TIFF chunk table has {len(page.dataoffsets)} entries, "
+                             f"the image needs {n_chunks}")
+        icc = page.tags.valueof(34675)
+        self.icc_profile = bytes(icc) if icc is not None else None
+
+    def read_rows(self, y0: int, y1: int) -> npt.NDArray[Any]:
+        self._check_rows(y0, y1)
+        page, fh = self._page, self._tif.filehandle
+        out = np.empty((y1 - y0, self.width, self.channels), self.dtype)
+        ch, cw = self.chunk_h, self.chunk_w
+        for row in range(y0 // ch, (y1 - 1) // ch + 1):
+            for col in range(self._across):
+                index = row * self._across + col
+                offset, count = page.dataoffsets[index], page.databytecounts[index]
+                try:
+                    fh.seek(offset)
+                    data = fh.read(count)
+                    if len(data) != count:
+                        raise ValueError("file ends inside a chunk (truncated)")
+                    seg, _, _ = page.decode(data, index, jpegtables=page.jpegtables)
+                except Exception as exc:
+                    raise InputError(self.path,
+                                     f"cannot decode TIFF chunk {index}: {exc}") from None
+                if seg is None:
+                    raise InputError(self.path, f"TIFF chunk {index} is missing")
+                seg = seg.reshape(seg.shape[-3], seg.shape[-2], seg.shape[-1])
+                cy, cx = row * ch, col * cw
+                sy0, sy1 = max(y0, cy), min(y1, cy + ch, self.height)
+                sx1 = min(self.width, cx + cw)
+                if sy1 - cy > seg.shape[0] or sx1 - cx > seg.shape[1]:
+                    raise InputError(self.path, f"TIFF chunk {index} is smaller than its tile")
+                out[sy0 - y0:sy1 - y0, cx:sx1] = seg[sy0 - cy:sy1 - cy, :sx1 - cx]
+        return out
+
+    def close(self) -> None:
+        self._tif.close()
+
+
+class ExrRegionSource(RegionSource):
+    """Bands of scanlines of a single-part OpenEXR file (see the module docstring)."""
+
+    def __init__(self, path: str | Path) -> None:
+        import Imath
+        import OpenEXR
+
+        from pixelpipe.io._common import pixel_budget
+        from pixelpipe.io._exr import _validate
+
+        self.path = str(path)
+        layout = _validate(Path(path), pixel_budget(2**62))
+        if len(layout.parts) != 1:
+            raise InputError(path, "multi-part OpenEXR cannot be streamed; read it in memory")
+        try:
+            self._file = OpenEXR.InputFile(self.path)
+            header = self._file.header()
+        except Exception as exc:
+            raise InputError(path, f"cannot open OpenEXR file: {exc}") from None
+        chans = header["channels"]
+        names = set(chans)
+        if {"R", "G", "B"} <= names:
+            self._names = ["R", "G", "B"] + (["A"] if "A" in names else [])
+        elif "Y" in names and not ({"RY", "BY"} & names):
+            self._names = ["Y"]
+        else:
+            raise InputError(path, f"OpenEXR channels {sorted(names)} cannot be streamed "
+                             "(R, G, B [A] or Y can)")
+        for n in self._names:
+            c = chans[n]
+            if c.xSampling != 1 or c.ySampling != 1:
+                raise InputError(path, f"subsampled channel {n!r} cannot be streamed")
+        half = all(str(chans[n].type) == "HALF" for n in self._names)
+        self.dtype = np.dtype(np.float16 if half else np.float32)
+        self._ptype = Imath.PixelType(Imath.PixelType.HALF if half else Imath.PixelType.FLOAT)
+        dw = header["dataWindow"]
+        self._y_min = int(dw.min.y)
+        self.width = int(dw.max.x - dw.min.x + 1)
+        self.height = int(dw.max.y - dw.min.y + 1)
+        self.channels = len(self._names)
+
+    def read_rows(self, y0: int, y1: int) -> npt.NDArray[Any]:
+        self._check_rows(y0, y1)
+        out = np.empty((y1 - y0, self.width, self.channels), self.dtype)
+        for i, n in enumerate(self._names):
+            try:
+                raw = self._file.channel(n, self._ptype, self._y_min + y0, self._y_min + y1 - 1)
+            except Exception as exc:
+                raise InputError(self.path, f"cannot decode scanlines {y0}..{y1 - 1} of "
+                                 f"channel {n!r}: {exc}") from None
+            out[:, :, i] = np.frombuffer(raw, self.dtype).reshape(y1 - y0, self.width)
+        return out
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def open_region_source(path: str | Path) -> RegionSource:
+    """A region source for ``path`` by its format (TIFF or OpenEXR).
+
+    Raises :class:`InputError` naming the file when it cannot be streamed.
+    """
+    from pixelpipe.io import formats
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(p, "no such file")
+    fmt = formats.format_of(p)
+    if fmt == "tiff":
+        return TiffRegionSource(p)
+    if fmt == "exr":
+        return ExrRegionSource(p)
+    raise InputError(p, f"{fmt.upper()} files cannot be streamed (TIFF and OpenEXR can)")
+
+
+class RegionSink:
+    """Receives an image's tiles in row-major order."""
+
+    def write_tiles(self, tiles: Iterator[npt.NDArray[Any]]) -> None:
+        """Consume ``tiles`` (each ``tile`` rows x ``tile`` columns, edge tiles smaller)."""
+        raise NotImplementedError
+
+
+class ArrayRegionSink(RegionSink):
+    """Assembles tiles into :attr:`array` (H, W, C)."""
+
+    def __init__(self, height: int, width: int, channels: int, dtype: Any,
+                 tile: int) -> None:
+        self.array = np.empty((height, width, channels), dtype)
+        self.tile = tile
+
+    def write_tiles(self, tiles: Iterator[npt.NDArray[Any]]) -> None:
+        h, w = self.array.shape[:2]
+        t = self.tile
+        for y0 in range(0, h, t):
+            for x0 in range(0, w, t):
+                block = next(tiles)
+                self.array[y0:y0 + t, x0:x0 + t] = block[:min(t, h - y0), :min(t, w - x0)]
+
+
+class TiffRegionSink(RegionSink):
+    """Writes a tiled TIFF / BigTIFF tile by tile (see the module docstring).
+
+    ``tile`` must be a multiple of 16 (a TIFF rule). ``compression``: a
+    tifffile compression name (``"zlib"``, ``"zstd"`` …) or None.
+    """
+
+    def __init__(self, path: str | Path, height: int, width: int, channels: int, dtype: Any,
+                 tile: int, bigtiff: bool = True, compression: str | None = None,
+                 icc_profile: bytes | None = None, overwrite: bool = False) -> None:
+        self.path = Path(path)
+        if tile % 16 or tile <= 0:
+            raise OutputError(path, f"TIFF tile size {tile} must be a positive multiple of 16")
+        if self.path.exists() and not overwrite:
+            raise OutputError(path, "already exists; pass overwrite=True to replace it")
+        self.shape = (height, width, channels)
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in SAMPLE_DTYPES:
+            raise OutputError(path, f"sample type {self.dtype} cannot be written")
+        self.tile = tile
+        self.bigtiff = bigtiff
+        self.compression = compression
+        self.icc_profile = icc_profile
+
+    def _padded(self, tiles: Iterator[npt.NDArray[Any]]) -> Iterator[npt.NDArray[Any]]:
+        t, c = self.tile, self.shape[2]
+        for block in tiles:
+            if block.shape[:2] != (t, t):
+                full = np.zeros((t, t, c), self.dtype)
+                full[:block.shape[0], :block.shape[1]] = block
+                block = full
+            yield np.ascontiguousarray(block, self.dtype)
+
+    def write_tiles(self, tiles: Iterator[npt.NDArray[Any]]) -> None:
+        import tifffile
+
+        from pixelpipe.io._common import atomic_write
+
+        h, w, c = self.shape
+        extra: dict[str, Any] = {}
+        if self.icc_profile:
+            extra["iccprofile"] = self.icc_profile
+        if c == 4:
+            extra["extrasamples"] = ("unassalpha",)
+
+        failure: list[PixelpipeError] = []
+
+        def guarded() -> Iterator[npt.NDArray[Any]]:
+            try:
+                yield from self._padded(tiles)
+            except PixelpipeError as exc:  # the source's or the pipeline's: keep its type
+                failure.append(exc)
+                raise
+
+        def writer(tmp: Path) -> None:
+            with tifffile.TiffWriter(tmp, bigtiff=self.bigtiff) as tw:
+                tw.write(guarded(), shape=(h, w, c) if c > 1 else (h, w),
+                         dtype=self.dtype, tile=(self.tile, self.tile),
+                         photometric="rgb" if c >= 3 else "minisblack",
+                         compression=self.compression, **extra)
+
+        try:
+            atomic_write(self.path, writer)
+        except OutputError:
+            if failure:
+                raise failure[0] from None
+            raise

@@ -1,0 +1,161 @@
+"""Streaming: region sources and sinks, streamed == in-memory, memory bounded."""
+
+from __future__ import annotations
+
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import tifffile
+
+from pixelpipe import Pipeline, ops
+from pixelpipe.backends import get_backend
+from pixelpipe.errors import InputError, OutputError, PipelineError
+from pixelpipe.exec import choose
+from pixelpipe.exec.streaming import run_streaming, stream_file
+from pixelpipe.io.regions import (
+    ArrayRegionSink,
+    ArrayRegionSource,
+    TiffRegionSink,
+    open_region_source,
+)
+from tests.helpers import assert_close
+
+CPU = get_backend("cpu")
+SHAPE = (700, 900)
+PIPE = Pipeline([ops.Exposure(stops=0.5), ops.GaussianBlur(sigma=3.0),
+                 ops.Vignette(amount=-30.0), ops.Grain(amount=25.0),
+                 ops.Sharpen(amount=40.0), ops.Saturation(saturation=1.2)])
+
+
+def _image(shape: tuple[int, int] = SHAPE, channels: int = 3, seed: int = 0) -> Any:
+    rng = np.random.default_rng(seed)
+    return (rng.random((*shape, channels)) * 65535).astype(np.uint16)
+
+
+@pytest.mark.parametrize("layout", [dict(tile=(64, 64)), dict(rowsperstrip=37),
+                                    dict(tile=(32, 48), compression="zlib", predictor=True)],
+                         ids=["tiled", "strips", "zlib-predictor"])
+def test_streamed_equals_in_memory_cpu(tmp_path: Path, layout: dict[str, Any]) -> None:
+    a = _image()
+    src = tmp_path / "in.tif"
+    tifffile.imwrite(src, a, bigtiff=True, photometric="rgb", **layout)
+    out = stream_file(PIPE, src, tmp_path / "out.tif", CPU, tile=48)
+    with tifffile.TiffFile(out) as tf:
+        assert tf.is_bigtiff and tf.pages.first.is_tiled
+        got = tf.asarray()
+    want = PIPE.run(a, backend="cpu", out_dtype=np.uint16)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_streamed_grey_and_rgba_to_float(tmp_path: Path) -> None:
+    for channels in (1, 4):
+        a = _image((130, 170), channels, seed=channels)
+        src = tmp_path / f"in{channels}.tif"
+        tifffile.imwrite(src, a if channels > 1 else a[..., 0], tile=(16, 16),
+                         photometric="rgb" if channels > 1 else "minisblack")
+        out = stream_file(PIPE, src, tmp_path / f"out{channels}.tif", CPU, tile=32,
+                          bit_depth="float")
+        got = tifffile.imread(out)
+        want = PIPE.run(a if channels > 1 else a[..., 0], backend="cpu", out_dtype=np.float32)
+        np.testing.assert_array_equal(got, want)
+
+
+def test_streamed_wgpu(tmp_path: Path, wgpu_backend: Any) -> None:
+    a = _image((200, 260))
+    src = tmp_path / "in.tif"
+    tifffile.imwrite(src, a, tile=(32, 32))
+    out = stream_file(PIPE, src, tmp_path / "out.tif", wgpu_backend, tile=64, bit_depth="float")
+    got = tifffile.imread(out)
+    untiled = PIPE.run(a, backend=wgpu_backend, out_dtype=np.float32)
+    assert_close(got, untiled, 1e-5, what="streamed vs untiled wgpu")
+    assert_close(got, PIPE.run(a, backend="cpu"), 2e-5, what="streamed wgpu vs reference")
+
+
+def test_exr_source(tmp_path: Path) -> None:
+    import OpenEXR
+
+    a = np.random.default_rng(1).random((90, 120, 3)).astype(np.float32) * 4
+    td = OpenEXR.TileDescription()
+    td.xSize, td.ySize = 16, 16
+    for kind, extra in ((OpenEXR.scanlineimage, {}), (OpenEXR.tiledimage, {"tiles": td})):
+        path = tmp_path / "in.exr"
+        OpenEXR.File({"compression": OpenEXR.ZIP_COMPRESSION, "type": kind, **extra},
+                     {"RGB": a}).write(str(path))
+        with open_region_source(path) as s:
+            assert (s.height, s.width, s.channels, s.dtype) == (90, 120, 3, np.float32)
+            np.testing.assert_array_equal(s.read_rows(17, 53), a[17:53])
+        out = stream_file(PIPE, path, tmp_path / "out.tif", CPU, tile=32, overwrite=True)
+        np.testing.assert_array_equal(tifffile.imread(out), PIPE.run(a, backend="cpu"))
+
+
+def test_array_source_and_sink_any_tile() -> None:
+    a = _image((75, 61), 3, seed=3)
+    sink = ArrayRegionSink(75, 61, 3, np.uint16, 23)
+    run_streaming(PIPE.plan(), ArrayRegionSource(a), sink, CPU, 23, np.uint16)
+    np.testing.assert_array_equal(sink.array, PIPE.run(a, backend="cpu", out_dtype=np.uint16))
+
+
+def _peak_streaming(tmp_path: Path, height: int) -> int:
+    a = _image((height, 400), 3, seed=height)
+    src = tmp_path / f"tall{height}.tif"
+    tifffile.imwrite(src, a, tile=(64, 64))
+    del a
+    p = Pipeline([ops.Exposure(stops=0.5), ops.GaussianBlur(sigma=2.0)]).plan()
+    tracemalloc.start()
+    try:
+        with open_region_source(src) as s:
+            run_streaming(p, s, TiffRegionSink(tmp_path / f"o{height}.tif", height, 400, 3,
+                                               np.uint16, 64), CPU, 64, np.uint16)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_memory_bounded_by_tiles_not_image(tmp_path: Path) -> None:
+    small, large = _peak_streaming(tmp_path, 320), _peak_streaming(tmp_path, 1600)
+    whole_f32 = 1600 * 400 * 16  # the large image as float32 RGBA: 10 MB
+    assert large < whole_f32 / 4, f"peak {large} B"
+    # five times the rows, same peak (bands and tiles only), within 25 %
+    assert large < 1.25 * small, f"peak grows with the image: {small} -> {large} B"
+
+
+def test_not_streamable_ops_raise(tmp_path: Path) -> None:
+    a = _image((40, 50))
+    src = tmp_path / "in.tif"
+    tifffile.imwrite(src, a)
+    for op, word in ((ops.Resize(width=20), "resize"), (ops.Dehaze(amount=30.0), "dehaze"),
+                     (ops.BoxBlur(radius=2, mode="wrap"), "wrap")):
+        with pytest.raises(PipelineError, match=word):
+            stream_file(Pipeline([op]), src, tmp_path / "o.tif", CPU, 32)
+    assert not (tmp_path / "o.tif").exists()
+
+
+def test_bad_files(tmp_path: Path) -> None:
+    a = _image((100, 100))
+    good = tmp_path / "good.tif"
+    tifffile.imwrite(good, a, tile=(32, 32), compression="zlib")
+    data = good.read_bytes()
+    cut = tmp_path / "cut.tif"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match=r"cut\.tif"):
+        stream_file(PIPE, cut, tmp_path / "o.tif", CPU, 32)
+    assert not (tmp_path / "o.tif").exists()
+    junk = tmp_path / "junk.tif"
+    junk.write_bytes(b"II*\x00" + b"\xff" * 50)
+    with pytest.raises(InputError, match=r"junk\.tif"):
+        open_region_source(junk)
+    with pytest.raises(InputError, match="cannot be streamed"):
+        open_region_source(Path(__file__).parents[1] / "data" / "photos" / "coffee.png")
+    stream_file(PIPE, good, tmp_path / "o.tif", CPU, 32)
+    with pytest.raises(OutputError, match="already exists"):
+        stream_file(PIPE, good, tmp_path / "o.tif", CPU, 32)
+
+
+def test_strategy_streams_when_image_exceeds_budget() -> None:
+    p = PIPE.plan()
+    c = choose(p, 700, 900, CPU, memory_limit=8 * 10**6, in_memory=False, source_pixel_bytes=6)
+    assert c.strategy == "streaming" and c.tile_size is not None
+    assert choose(p, 700, 900, CPU, memory_limit=10**9, in_memory=False).strategy == "single"
