@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -70,45 +70,111 @@ class ImageMeta:
         return np.dtype(np.float32)
 
 
-@dataclass
 class Image:
-    """A decoded image: float32 pixels plus metadata.
+    """A decoded image: pixels plus metadata.
 
     Attributes
     ----------
     array : ndarray, float32, shape (H, W, C), C in {1, 3, 4}
         Pixel values. Integer sources are scaled to [0, 1] (value / (2**bits - 1));
         float sources keep their values, NaN and Inf included.
+    samples : ndarray or None
+        The decoded samples in their own type (uint8, uint16, float16 or
+        float32), shape (H, W, C), when the image came from them. Readers
+        keep them so that the GPU backend can upload 1 or 2 bytes per sample
+        and convert on the device; ``array`` is then computed from them on
+        first use (rules in :mod:`pixelpipe.samples`) and cached.
     meta : ImageMeta
         Source description; carried through pipelines so that writers can
         keep bit depth, ICC profile and EXIF.
+
+    ``Image(array, meta)`` makes an image from float pixels;
+    ``Image(samples=..., meta=...)`` from samples of any supported type.
+    Raises ``ValueError`` for a shape other than (H, W) or (H, W, C) with C in
+    1, 3, 4.
     """
 
-    array: npt.NDArray[np.float32]
-    meta: ImageMeta = field(default_factory=ImageMeta)
+    __slots__ = ("_array", "_samples", "meta")
 
-    def __post_init__(self) -> None:
-        a = self.array
-        if a.ndim == 2:
-            a = a[:, :, None]
-        if a.ndim != 3 or a.shape[2] not in (1, 3, 4):
-            raise ValueError(f"Image.array must be (H, W, C) with C in 1, 3, 4; got {a.shape}")
-        if a.dtype != np.float32:
-            a = a.astype(np.float32)
-        self.array = a
+    def __init__(self, array: npt.NDArray[Any] | None = None, meta: ImageMeta | None = None,
+                 *, samples: npt.NDArray[Any] | None = None) -> None:
+        if array is None and samples is None:
+            raise ValueError("Image needs an array or samples")
+        self._array = None if array is None else _as_pixels(array)
+        self._samples = None if samples is None else _as_samples(samples)
+        if self._array is not None and self._samples is not None \
+                and self._array.shape != self._samples.shape:
+            raise ValueError(f"array {self._array.shape} and samples {self._samples.shape} "
+                             "differ in shape")
+        self.meta = meta if meta is not None else ImageMeta()
+
+    @property
+    def array(self) -> npt.NDArray[np.float32]:
+        if self._array is None:
+            from pixelpipe.samples import to_float
+
+            assert self._samples is not None
+            self._array = to_float(self._samples)
+        return self._array
+
+    @property
+    def samples(self) -> npt.NDArray[Any] | None:
+        return self._samples
+
+    @property
+    def pixels(self) -> npt.NDArray[Any]:
+        """The samples when the image has them, else the float array (no conversion)."""
+        return self._samples if self._samples is not None else self.array
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        h, w, c = (self._samples if self._samples is not None else self.array).shape
+        return int(h), int(w), int(c)
 
     @property
     def height(self) -> int:
-        return int(self.array.shape[0])
+        return self.shape[0]
 
     @property
     def width(self) -> int:
-        return int(self.array.shape[1])
+        return self.shape[1]
 
     @property
     def channels(self) -> int:
-        return int(self.array.shape[2])
+        return self.shape[2]
 
     def with_array(self, array: npt.NDArray[np.float32]) -> Image:
-        """A new Image with other pixels and the same metadata."""
-        return replace(self, array=array)
+        """A new Image with other float pixels and the same metadata."""
+        return Image(array, self.meta)
+
+    def with_samples(self, samples: npt.NDArray[Any]) -> Image:
+        """A new Image with other samples (any supported type) and the same metadata."""
+        return Image(meta=self.meta, samples=samples)
+
+    def __repr__(self) -> str:
+        kind = self._samples.dtype if self._samples is not None else "float32"
+        return f"Image({self.width}x{self.height}x{self.channels} {kind}, {self.meta.format})"
+
+
+def _as_pixels(a: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
+    a = np.asarray(a)
+    if a.ndim == 2:
+        a = a[:, :, None]
+    if a.ndim != 3 or a.shape[2] not in (1, 3, 4):
+        raise ValueError(f"Image.array must be (H, W, C) with C in 1, 3, 4; got {a.shape}")
+    if a.dtype != np.float32:
+        a = a.astype(np.float32)
+    return a
+
+
+def _as_samples(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    from pixelpipe.samples import SAMPLE_DTYPES
+
+    a = np.asarray(a)
+    if a.ndim == 2:
+        a = a[:, :, None]
+    if a.ndim != 3 or a.shape[2] not in (1, 3, 4):
+        raise ValueError(f"Image samples must be (H, W, C) with C in 1, 3, 4; got {a.shape}")
+    if a.dtype not in SAMPLE_DTYPES:
+        raise ValueError(f"unsupported sample type {a.dtype}")
+    return a

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -84,6 +85,14 @@ def _write(image: Any, out: Path, preset: Any, bit_depth: BitDepth | None,
     if quality is not None:
         raise OutputError(out, "--quality applies to JPEG output only")
     return io.write(out, image, bit_depth=depth, overwrite=overwrite, source=source)
+
+
+def _device_dtype(target: Path) -> Any:
+    """Sample type to quantise to on the device: uint8 for JPEG (8-bit only), else None
+    (float32 pixels; the writer converts to the bit depth it chooses)."""
+    from pixelpipe.io import formats
+
+    return np.uint8 if formats.format_of(target, for_write=True) == "jpeg" else None
 
 
 @dataclass
@@ -195,7 +204,8 @@ def _single(inp: Path, out: Path, presets: list[Path] | None, sets: list[str] | 
     prepared, source = load_input(inp)
     if notice:
         print(notice, file=sys.stderr)
-    _write(run_prepared(prepared, source, p, be), out, p, bit_depth, quality, overwrite, inp)
+    _write(run_prepared(prepared, source, p, be, _device_dtype(out)), out, p, bit_depth, quality,
+           overwrite, inp)
     return 0
 
 
@@ -222,7 +232,7 @@ def _each(inp: Path, outdir: Path, presets: list[Path] | None, sets: list[str] |
     if notice:
         print(notice, file=sys.stderr)
     for look, target in zip(looks, targets, strict=True):
-        img = run_prepared(prepared, source, look, be)
+        img = run_prepared(prepared, source, look, be, _device_dtype(target))
         _write(img, target, look, bit_depth, quality, overwrite, inp)
         print(target)
     return 0
@@ -261,7 +271,7 @@ def _batch(folder: Path, outdir: Path, presets: list[Path] | None, sets: list[st
             raise _Cancelled()
         prepared, source = load_input(f)
         with run_lock:
-            img = run_prepared(prepared, source, look, be)
+            img = run_prepared(prepared, source, look, be, _device_dtype(target))
         target.parent.mkdir(parents=True, exist_ok=True)
         _write(img, target, look, bit_depth, quality, overwrite, f)
 

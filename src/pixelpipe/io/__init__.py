@@ -206,7 +206,13 @@ def write(path: str | Path, image: Image | npt.NDArray[Any], bit_depth: int | st
     fmt = formats.format_of(target, for_write=True)
     if isinstance(image, np.ndarray):
         try:
-            img = Image(np.asarray(image, dtype=np.float32))
+            # integer arrays are samples (scaled by 2**bits - 1), not float pixel values
+            if image.dtype.kind in "ui":
+                meta = ImageMeta(sample_type="uint", bit_depth=8 * image.dtype.itemsize,
+                                 color_encoding="srgb")
+                img = Image(meta=meta, samples=image)
+            else:
+                img = Image(np.asarray(image, dtype=np.float32))
         except ValueError as exc:
             raise OutputError(target, str(exc)) from None
     elif isinstance(image, Image):

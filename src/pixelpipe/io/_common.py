@@ -154,6 +154,30 @@ def parse_bit_depth(path: Path, bit_depth: int | str) -> tuple[str, int]:
     return _BIT_DEPTHS[key]
 
 
+def image_from_decoded(arr: npt.NDArray[Any], meta: Any) -> Any:
+    """An :class:`~pixelpipe.image.Image` keeping decoded samples in their own type.
+
+    uint8, uint16, float16 and float32 samples are kept (the float array is
+    derived on first use); other types are converted to float32 now.
+    """
+    from pixelpipe.image import Image
+
+    if arr.dtype in samples.SAMPLE_DTYPES:
+        return Image(meta=meta, samples=arr)
+    return Image(to_float(arr), meta)
+
+
+def samples_for(img: Any, sample_type: str, bit_depth: int) -> npt.NDArray[Any]:
+    """The image's samples in the target type: kept samples as they are when the type
+    matches, else converted from the float pixels (:func:`from_float`)."""
+    want = {"uint": np.uint8 if bit_depth == 8 else np.uint16, "half": np.float16,
+            "float": np.float32}[sample_type]
+    kept = img.samples
+    if kept is not None and kept.dtype == want:
+        return np.asarray(kept)
+    return from_float(img.array, sample_type, bit_depth)
+
+
 def from_float(arr: npt.NDArray[np.float32], sample_type: str,
                bit_depth: int) -> npt.NDArray[Any]:
     """float32 pixels -> samples of the target type (rules in :mod:`pixelpipe.samples`)."""

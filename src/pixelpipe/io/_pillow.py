@@ -22,7 +22,12 @@ from PIL import ImageCms
 
 from pixelpipe.errors import InputError, OutputError
 from pixelpipe.image import Image, ImageMeta
-from pixelpipe.io._common import check_budget, decoder_guard, from_float, to_float
+from pixelpipe.io._common import (
+    check_budget,
+    decoder_guard,
+    image_from_decoded,
+    samples_for,
+)
 
 _PIL_LOCK = threading.Lock()
 
@@ -139,7 +144,7 @@ def read(path: Path, fmt: str, budget: int) -> Image:
     meta = ImageMeta(format=fmt, color_encoding=enc, bit_depth=int(arr.dtype.itemsize * 8),
                      sample_type="uint", icc_profile=icc, exif=exif, channel_names=names,
                      extra=extra)
-    return Image(to_float(hwc), meta)
+    return image_from_decoded(hwc, meta)
 
 
 def _png_chunk(kind: bytes, body: bytes) -> bytes:
@@ -173,8 +178,7 @@ def _pil_mode(c: int) -> str:
 def write(tmp: Path, target: Path, fmt: str, img: Image, sample_type: str, bits: int,
           quality: int | None, compression: str | None) -> None:
     """Encode ``img`` as PNG or JPEG into ``tmp``."""
-    arr = img.array
-    c = arr.shape[2]
+    c = img.channels
     meta = img.meta
     if fmt == "jpeg":
         if c == 4:
@@ -185,7 +189,7 @@ def write(tmp: Path, target: Path, fmt: str, img: Image, sample_type: str, bits:
         q = DEFAULT_JPEG_QUALITY if quality is None else int(quality)
         if not 1 <= q <= 100:
             raise OutputError(target, f"JPEG quality must be in 1..100, got {q}")
-        data = from_float(arr, "uint", 8)
+        data = samples_for(img, "uint", 8)
         pim = PILImage.fromarray(data[:, :, 0] if c == 1 else data, _pil_mode(c))
         kw: dict[str, Any] = {"quality": q, "subsampling": 0 if q >= 90 else 2}
         if meta.icc_profile:
@@ -202,7 +206,7 @@ def write(tmp: Path, target: Path, fmt: str, img: Image, sample_type: str, bits:
             raise OutputError(target, f"PNG compression must be a zlib level '0'..'9', got "
                               f"{compression!r}")
         level = int(compression)
-    data = from_float(arr, "uint", bits)
+    data = samples_for(img, "uint", bits)
     if bits == 16:
         import imagecodecs
 

@@ -19,7 +19,12 @@ import tifffile
 
 from pixelpipe.errors import InputError, OutputError
 from pixelpipe.image import Image, ImageMeta
-from pixelpipe.io._common import check_budget, decoder_guard, from_float, to_float
+from pixelpipe.io._common import (
+    check_budget,
+    decoder_guard,
+    image_from_decoded,
+    samples_for,
+)
 from pixelpipe.io._pillow import encoding_from_icc
 
 #: pixelpipe compression names -> tifffile's.
@@ -121,7 +126,7 @@ def read(path: Path, budget: int) -> Image:
         extra={k: d[k] for k in ("compression", "tiled", "bigtiff", "planar", "photometric",
                                  "pages")} | ({"dropped_samples": c - 4} if c > 4 else {}),
     )
-    return Image(to_float(arr), meta)
+    return image_from_decoded(arr, meta)
 
 
 def write(tmp: Path, target: Path, img: Image, sample_type: str, bits: int,
@@ -149,7 +154,7 @@ def write(tmp: Path, target: Path, img: Image, sample_type: str, bits: int,
         raise OutputError(target, f"TIFF {comp_name} compression needs 8-bit samples")
     if quality is not None and comp not in ("jpeg", "webp"):
         raise OutputError(target, "quality= applies only to TIFF jpeg/webp compression")
-    data = from_float(img.array, sample_type, bits)
+    data = samples_for(img, sample_type, bits)
     c = data.shape[2]
     kw: dict[str, Any] = {}
     if c == 1:

@@ -74,26 +74,28 @@ class Pipeline:
             backend that cannot start raises
             :class:`~pixelpipe.errors.BackendUnavailable`.
         out_dtype : None or uint8, uint16, float16, float32
-            For an array input: the sample type of the result (default
-            float32), quantised as :mod:`pixelpipe.samples` says. On the
-            WebGPU backend the conversion runs on the device, so only the
-            result's own bytes are downloaded.
+            The sample type of the result (default float32), quantised as
+            :mod:`pixelpipe.samples` says; for an Image input the result's
+            ``samples`` hold it. On the WebGPU backend the conversion runs on
+            the device, so only the result's own bytes are downloaded.
 
         Returns
         -------
         Image or ndarray
             Same kind as ``x``, same channel count, size given by the plan
-            (geometry ops change it); an Image's array is float32.
+            (geometry ops change it).
         """
         from pixelpipe.backends import get_backend
 
         be = get_backend(backend)
-        arr = x.array if isinstance(x, Image) else np.asarray(x)
+        # an Image decoded from 8/16-bit samples hands those over: they cross
+        # the bus in their own type and are converted on the device
+        arr = x.pixels if isinstance(x, Image) else np.asarray(x)
         channels = channels_of(arr)
-        dtype = np.float32 if out_dtype is None or isinstance(x, Image) else out_dtype
+        dtype = np.dtype(np.float32 if out_dtype is None else out_dtype)
         out = be.run_samples(self.plan(), arr, dtype, channels)
         if isinstance(x, Image):
-            return x.with_array(out)
+            return x.with_array(out) if dtype == np.float32 else x.with_samples(out)
         if arr.ndim == 2:
             return out[..., 0]
         return out

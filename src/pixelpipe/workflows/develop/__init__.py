@@ -60,13 +60,20 @@ def load_input(image_or_path: Image | str | Path) -> tuple[Image, SourceColour]:
 
 
 def run_prepared(prepared: Image, source: SourceColour, preset: DevelopPreset,
-                 backend: Any = "auto") -> Image:
-    """Develop an input already through :func:`load_input` (see :func:`develop`)."""
+                 backend: Any = "auto", out_dtype: Any = None) -> Image:
+    """Develop an input already through :func:`load_input` (see :func:`develop`).
+
+    ``out_dtype`` (e.g. ``numpy.uint8`` for a JPEG) has the result quantised
+    on the device, so only the output's own bytes are downloaded; default:
+    float32 pixels.
+    """
     from pixelpipe.workflows.develop.colour import output_meta
 
     pipe = build_pipeline(preset, source)
-    out = pipe.run(prepared, backend=backend) if len(pipe) else prepared
+    out = pipe.run(prepared, backend=backend, out_dtype=out_dtype) if len(pipe) else prepared
     meta = output_meta(prepared.meta, preset.output.gamut, preset.output.bit_depth)
+    if out.samples is not None:
+        return Image(meta=meta, samples=out.samples)
     return Image(out.array, meta)
 
 

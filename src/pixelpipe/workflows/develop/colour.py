@@ -206,18 +206,21 @@ def prepare_input(image: Image) -> tuple[Image, SourceColour]:
     Returns the upright image (ICC-converted pixels replaced by Rec.2020 /
     sRGB-curve values) and its :class:`SourceColour`.
     """
-    arr = image.array
+    pixels = image.pixels  # decoded samples when the reader kept them: no float copy here
     meta = image.meta
     orient = _exif_orientation(meta.exif) if meta.format != "raw" else 1
     if orient != 1:
-        arr = apply_orientation(arr, orient)
+        pixels = apply_orientation(pixels, orient)
         meta = replace(meta, exif=_exif_reset_orientation(meta.exif))
     sc = source_colour(image)
     if sc.primaries == "icc":
         assert meta.icc_profile is not None
-        arr = _lcms_to_working(arr, meta.icc_profile)
-        sc = SourceColour("rec2020", "srgb", note=sc.note)
-    return Image(arr, meta), sc
+        arr = _lcms_to_working(Image(meta=meta, samples=pixels).array
+                               if pixels.dtype != np.float32 else pixels, meta.icc_profile)
+        return Image(arr, meta), SourceColour("rec2020", "srgb", note=sc.note)
+    if pixels.dtype == np.float32:
+        return Image(pixels, meta), sc
+    return Image(meta=meta, samples=pixels), sc
 
 
 def output_meta(image_meta: Any, gamut: str, bit_depth: int | None) -> Any:
