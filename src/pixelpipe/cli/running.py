@@ -227,8 +227,15 @@ def run_file(
     bit_depth: BitDepth | None,
     overwrite: bool,
     verbose: bool,
+    tile_size: int | None = None,
+    memory_limit: str | None = None,
 ) -> Path:
     """Read ``input_path``, run ``pipeline`` on ``backend``, write ``output_path``.
+
+    ``tile_size`` (pixels) and ``memory_limit`` (``"4GB"``) steer the
+    strategy (:func:`pixelpipe.exec.choose`): an image that does not fit
+    the device or the budget runs tiled or streamed
+    (:func:`pixelpipe.exec.files.apply_file`).
 
     Returns the written path. Paths must have passed :func:`check_paths` and
     :func:`check_output_format`. The input is read before the ``auto``
@@ -248,6 +255,26 @@ def run_file(
             activity.say(f"{PROG}: plan:")
             for line in plan.describe().splitlines():
                 activity.say(f"  {line}")
+        from pixelpipe.exec import choose, parse_size
+        from pixelpipe.exec.files import apply_file
+
+        limit = parse_size(memory_limit, "--memory-limit") if memory_limit else None
+        head = io.info(input_path)
+        choice = choose(plan, head.height, head.width, be, limit, tile_size, in_memory=False,
+                        source_pixel_bytes=max(1, head.channels) * max(1, head.bit_depth // 8))
+        if choice.strategy != "single":
+            activity.update(f"running {len(pipeline)} op(s) on {be.describe()}, "
+                            f"{choice.strategy}")
+            with _timed(timings, "run"):
+                written_path, _ = apply_file(
+                    pipeline, input_path, output_path, be, limit, tile_size,
+                    writer_bit_depth(bit_depth), overwrite,
+                    log=(lambda t: activity.say(f"{PROG}: {t}")) if verbose else None)
+            if notice:
+                activity.say(notice)
+            return written_path
+        if verbose:
+            activity.say(f"{PROG}: {choice.describe()}")
         activity.update(f"reading {input_path}")
         with _timed(timings, "read"):
             image = io.read(input_path)
@@ -328,8 +355,37 @@ def apply(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace OUT if it exists.")] = False,
     verbose: VerboseOpt = False,
+    tile_size: Annotated[
+        int | None,
+        typer.Option("--tile-size", metavar="N", min=1,
+                     help="Run tile by tile with N x N pixel tiles (plus the plan's halo). "
+                          "Default: single pass when the image fits the device and the "
+                          "memory limit, else tiles sized from the adapter's limits."),
+    ] = None,
+    memory_limit: Annotated[
+        str | None,
+        typer.Option("--memory-limit", metavar="SIZE",
+                     help="Memory budget, e.g. 4GB or 512MiB; an image that does not fit "
+                          "it is streamed (TIFF/EXR in, tiled BigTIFF out). Default: "
+                          "PIXELPIPE_MEMORY_LIMIT, else half the available memory."),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", metavar="tcp://HOST:PORT",
+                     help="Folder input: run the files on this Dask scheduler."),
+    ] = None,
+    dask_local: Annotated[
+        str | None,
+        typer.Option("--dask", metavar="local:N",
+                     help="Folder input: run the files on a local Dask cluster of N "
+                          "worker processes."),
+    ] = None,
 ) -> None:
-    """Apply a pipeline of catalogue ops to an image.
+    """Apply a pipeline of catalogue ops to an image, or to every image in a folder.
+
+    When IN is a folder, OUT (-o) is a folder too (created if missing) and
+    each image is written there under its own name; a file that fails is
+    reported and the others go on (exit status 2 if any failed).
 
     Give the pipeline either as a TOML file (--pipeline) or as one or more
     --op strings. Nothing is written unless every step succeeds, and OUT is
@@ -350,10 +406,61 @@ def apply(
     if adapter is not None and backend == BackendName.cpu:
         raise UsageProblem("apply: --adapter selects a WebGPU adapter; it does not apply to "
                                "--backend cpu")
+    if input_path.is_dir():
+        pipe = Pipeline.from_toml(pipeline) if pipeline is not None else Pipeline.from_strings(ops)
+        apply_folder(input_path, output, pipe, backend.value, bit_depth, overwrite, verbose,
+                     tile_size, memory_limit, scheduler, dask_local)
+        return
+    if scheduler is not None or dask_local is not None:
+        raise UsageProblem("apply: --scheduler and --dask apply to a folder IN")
     check_paths(input_path, output, overwrite)
     check_output_format(output, bit_depth)
     pipe = Pipeline.from_toml(pipeline) if pipeline is not None else Pipeline.from_strings(ops)
-    run_file(input_path, output, pipe, backend.value, adapter, bit_depth, overwrite, verbose)
+    run_file(input_path, output, pipe, backend.value, adapter, bit_depth, overwrite, verbose,
+             tile_size, memory_limit)
+
+
+#: Extensions ``apply`` picks up in a folder IN.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".exr")
+
+
+def apply_folder(folder: Path, out_dir: Path, pipe: Pipeline, backend: str,
+                 bit_depth: BitDepth | None, overwrite: bool, verbose: bool,
+                 tile_size: int | None, memory_limit: str | None, scheduler: str | None,
+                 dask_local: str | None) -> None:
+    """``apply`` over every image of ``folder`` (see :func:`pixelpipe.dask.batch`)."""
+    from pixelpipe import dask as pdask
+    from pixelpipe.exec import parse_size
+
+    if (out_dir.exists() and not out_dir.is_dir()) or out_dir.suffix.lower() in IMAGE_SUFFIXES:
+        raise OutputError(out_dir, f"IN {str(folder)!r} is a folder, not a file: -o must name "
+                          "an output folder, not an image file")
+    files = sorted(p for p in folder.iterdir()
+                   if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise InputError(folder, "folder holds no images (" + ", ".join(IMAGE_SUFFIXES) + ")")
+    if _same_file(folder, out_dir):
+        raise OutputError(out_dir, "is the input folder; choose another output folder")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    limit = parse_size(memory_limit, "--memory-limit") if memory_limit else None
+    client = pdask.client_for(scheduler, dask_local)
+    try:
+        if verbose and client is not None:
+            _say(f"{PROG}: Dask scheduler {client.scheduler.address}, "
+                 f"{len(client.scheduler_info()['workers'])} worker(s)")
+        results = pdask.batch(pipe, files, out_dir, client=client, backend=backend,
+                              bit_depth=writer_bit_depth(bit_depth), overwrite=overwrite,
+                              memory_limit=limit, tile_size=tile_size)
+    finally:
+        if client is not None:
+            client.close()
+    failed = [r for r in results if not r.ok]
+    _say(f"{PROG}: {len(results) - len(failed)} of {len(results)} file(s) written to {out_dir}"
+         + (f", {len(failed)} failed" if failed else ""))
+    if failed:
+        for r in failed:
+            _say(f"{PROG}: failed: {r.error}")
+        raise typer.Exit(2)
 
 
 def demo_pipeline_path() -> Path:
