@@ -10,6 +10,7 @@ W5 / W6 (the develop workflow and a JPEG batch) join when that workflow exists.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -129,19 +130,37 @@ def run_suite(height: int = 4000, width: int = 6000, out: Path | None = None,
         ceil["upload_Bps"], ceil["download_Bps"] = ceilings.transfer_rates(be, nbytes)
     ceil["cupy_device_copy_Bps"] = ceilings.cupy_device_copy_rate(nbytes)
 
+    def save() -> dict[str, Any]:
+        report = {
+            "date": time.strftime("%Y-%m-%d"),
+            "commit": _commit(),
+            "host": platform.node(),
+            "cpu_count": os.cpu_count(),
+            "device": be.describe() if be else "none",
+            "size": [height, width],
+            "ceilings": ceil,
+            "results": [asdict(r) for r in results],
+        }
+        if out is not None:
+            out.write_text(json.dumps(report, indent=1, default=float))
+        return report
+
     lut = make_lut()
     log("W1 colour chain")
     _pixelpipe("W1", Pipeline(w1_ops(lut)), x3, results, be, cpu_repeat, gpu_repeat)
     results += peers.w1(x3, lut, w1_ops(lut))
+    save()
     log("W2 gaussian blur sigma 8")
     _pixelpipe("W2", Pipeline([ops.GaussianBlur(sigma=8.0)]), x3, results, be, cpu_repeat,
                gpu_repeat)
     results += peers.w2(x3)
+    save()
     log("W3 lanczos3 downscale 1/4")
     _pixelpipe("W3", Pipeline([ops.Resize(width=width // 4, height=height // 4,
                                           filter="lanczos3")]),
                x3, results, be, cpu_repeat, gpu_repeat)
     results += peers.w3(x3)
+    save()
     log("W4 histogram")
     from pixelpipe import stats
 
@@ -153,26 +172,16 @@ def run_suite(height: int = 4000, width: int = 6000, out: Path | None = None,
             lambda: stats.histogram(x3, bins=256, backend=be), gpu_repeat)))
     results += peers.w4(x3)
 
+    save()
     if workflow:
         log("W5 develop, heavy preset")
         results += w5(x3, be, cpu_repeat, gpu_repeat, log)
+        save()
     if batch_files:
         log(f"W6 batch of {batch_files} JPEGs")
         results += w6(x3, batch_files, adapter, log)
 
-    report = {
-        "date": time.strftime("%Y-%m-%d"),
-        "commit": _commit(),
-        "host": platform.node(),
-        "cpu_count": __import__("os").cpu_count(),
-        "device": be.describe() if be else "none",
-        "size": [height, width],
-        "ceilings": ceil,
-        "results": [asdict(r) for r in results],
-    }
-    if out is not None:
-        out.write_text(json.dumps(report, indent=1, default=float))
-    return report
+    return save()
 
 
 _CPU_SIZE: tuple[int, int] | None = None
@@ -201,9 +210,11 @@ def w5(x: F32, be: WgpuBackend | None, cpu_repeat: int, gpu_repeat: int,
             pipe.run(x, backend=be)
             walls.append(time.perf_counter() - t0)
         gpu = statistics.median(be.time_resident(pipe.plan(), x, max(gpu_repeat, 10)))
+        f32 = x.shape[0] * x.shape[1] * x.shape[2] * 4
         out.append(Result("W5", "pixelpipe wgpu", wall_s=statistics.median(walls), gpu_s=gpu,
-                          note=f"{len(pipe)} ops, {be.kernels_dispatched} kernels",
-                          extra={"gpu_bytes_peak_estimate": None}))
+                          note=f"{len(pipe)} ops, {be.kernels_dispatched} kernels; image buffers "
+                               f"{be.last_run_bytes / f32:.1f}x the image's float32 size",
+                          extra={"run_bytes": be.last_run_bytes, "image_f32_bytes": f32}))
     xc = x
     note = ""
     if _CPU_SIZE is not None and _CPU_SIZE != x.shape[:2]:
@@ -219,12 +230,13 @@ def w5(x: F32, be: WgpuBackend | None, cpu_repeat: int, gpu_repeat: int,
     return out
 
 
-def w6(x: F32, n_files: int, adapter: str | None, log: Callable[[str], None]) -> list[Result]:
+def w6(x: F32, n_files: int, adapter: str | None, log: Callable[[str], None],
+       cpu_files: int = 1) -> list[Result]:
     """W6: ``n_files`` JPEGs developed end to end by ``pixelpipe develop --batch``.
 
     Beside it, in the same run: the decode + encode-only floor (the same
     files read and written as JPEG by the same thread count, no processing)
-    and the batch on the cpu backend (on at most 2 files: minutes each).
+    and the batch on the cpu backend (on ``cpu_files`` files: minutes each at 24 MP).
     """
     import os
     import shutil
@@ -286,12 +298,12 @@ def w6(x: F32, n_files: int, adapter: str | None, log: Callable[[str], None]) ->
             out.append(Result("W6", "pixelpipe develop --batch wgpu", note=f"failed: {exc}"))
         few = work / "few"
         few.mkdir()
-        for f in files[:2]:
+        for f in files[:cpu_files]:
             shutil.copy(f, few / f.name)
-        log("W6 cpu batch (2 files)")
+        log(f"W6 cpu batch ({cpu_files} files)")
         t = batch("cpu", few)
-        out.append(Result("W6", f"pixelpipe develop --batch cpu ({jobs} jobs), 2 files", wall_s=t,
-                          note=f"{2 / t:.3f} files/s"))
+        out.append(Result("W6", f"pixelpipe develop --batch cpu ({jobs} jobs), {cpu_files} "
+                          "file(s)", wall_s=t, note=f"{cpu_files / t:.3f} files/s"))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return out

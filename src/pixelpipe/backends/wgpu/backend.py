@@ -94,6 +94,9 @@ class WgpuBackend(Backend):
         #: GPU time of the last run's compute passes in seconds, from timestamp
         #: queries; None when the adapter has no timestamp queries.
         self.last_gpu_time: float | None = None
+        #: GPU memory in image buffers that the last run held (its peak: a run
+        #: returns its buffers to the pool when it ends)
+        self.last_run_bytes = 0
         self._timer = _PassTimer(self.device) if "timestamp-query" in self.device.features else None
 
     def describe(self) -> str:
@@ -206,6 +209,7 @@ class WgpuBackend(Backend):
             finally:
                 run.release()
         self.kernels_dispatched = run.dispatched
+        self.last_run_bytes = run.image_bytes
         self.last_gpu_time = self._timer.read() if self._timer and run.dispatched else None
         return result
 
@@ -347,11 +351,13 @@ class _RunState:
         self.owned: list[Any] = []
         self.pending: list[_Dispatch] = []
         self.dispatched = 0
+        self.image_bytes = 0  # bytes of image buffers held by the run (all held to its end)
 
     def acquire(self, nbytes: int) -> Any:
         self.be.check_size(nbytes)
         buf = self.be.pool.acquire(nbytes)
         self.owned.append(buf)
+        self.image_bytes += int(buf.size)
         return buf
 
     def add_passes(self, passes: list[GpuPass], op_in: Any, op_in_size: tuple[int, int]) -> Any:
