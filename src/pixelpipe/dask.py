@@ -170,8 +170,11 @@ def _run_one(job: Any, path: str, out_dir: str, suffix: str | None, backend: str
             from pixelpipe import io
 
             image = job(src, be)
-            written = Path(io.write(dst, image, bit_depth=bit_depth, overwrite=overwrite,
-                                    source=src))
+            if isinstance(image, str | Path):  # the job wrote its own output
+                written = Path(image)
+            else:
+                written = Path(io.write(dst, image, bit_depth=bit_depth, overwrite=overwrite,
+                                        source=src))
         return FileResult(path, str(written), None, time.perf_counter() - t0)
     except PixelpipeError as exc:
         return FileResult(path, None, " ".join(str(exc).split()), time.perf_counter() - t0)
@@ -209,7 +212,8 @@ def batch(pipeline_or_workflow: Any, inputs: Iterable[str | Path], out_dir: str 
     pipeline_or_workflow : Pipeline, or callable ``(path, backend) -> Image``
         A pipeline runs through :func:`pixelpipe.exec.files.apply_file`
         (strategy per file: single, tiled or streaming); a callable (e.g. a
-        workflow bound to its preset, picklable) returns the image to write.
+        workflow bound to its preset, picklable) returns the image to write,
+        or the path of the file it wrote itself.
     inputs : paths
         Files to process; each writes ``out_dir / (stem + suffix)``
         (``suffix`` default: the input's).
@@ -287,7 +291,7 @@ def client_for(scheduler: str | None = None, dask_local: str | None = None) -> A
     if kind != "local" or not n.isdigit() or int(n) < 1:
         raise ParameterError(f"--dask {dask_local!r}: expected local:N with N >= 1")
     cluster = LocalCluster(n_workers=int(n), threads_per_worker=1, processes=True,
-                           dashboard_address=None)
+                           dashboard_address=":0")
     return Client(cluster)
 
 

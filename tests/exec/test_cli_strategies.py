@@ -74,3 +74,28 @@ def test_folder_input(tmp_path: Path, dask: str | None) -> None:
         want = PIPE.run(io.read(src / name), backend="cpu").array
         assert got.shape == a.shape
         np.testing.assert_allclose(got, np.clip(want, 0, 1), atol=0.5 / 65535 + 1e-7)
+
+
+def test_develop_batch_on_dask(tmp_path: Path, data_dir: Path) -> None:
+    import shutil
+
+    import pixelpipe.workflows.develop as develop_pkg
+
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in ("moon.png", "chelsea.png"):
+        shutil.copy(data_dir / "photos" / name, src / name)
+    (src / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    preset = Path(develop_pkg.__file__).parent / "presets" / "warm-film.toml"
+    outs = {}
+    for kind, extra in (("local", []), ("dask", ["--dask", "local:2"])):
+        out = tmp_path / kind
+        out.mkdir()
+        code, err = _run(["develop", "--batch", str(src), "-o", str(out), "-p", str(preset),
+                          "--backend", "cpu", "--skip-errors", "--format", "png", *extra])
+        assert code == 0 and "broken.png" in err, err
+        outs[kind] = out
+    for name in ("moon", "chelsea"):
+        a = io.read(outs["local"] / f"{name}.png").array
+        b = io.read(outs["dask"] / f"{name}.png").array
+        np.testing.assert_array_equal(a, b)

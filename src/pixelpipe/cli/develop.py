@@ -170,6 +170,13 @@ def develop(
                                             help="Replace existing outputs.")] = False,
     backend: BackendOpt = BackendName.auto,
     adapter: AdapterOpt = None,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", metavar="tcp://HOST:PORT",
+        help="With --batch: run the files on this Dask scheduler.")] = None,
+    dask_local: Annotated[str | None, typer.Option(
+        "--dask", metavar="local:N",
+        help="With --batch: run the files on a local Dask cluster of N worker "
+             "processes.")] = None,
 ) -> int:
     """Develop photos with TOML presets (white balance, tone, curves, HSL, grading, LUT,
     dehaze, denoise, detail, grain, vignette; sRGB / Display P3 / Adobe RGB output)."""
@@ -181,7 +188,10 @@ def develop(
         if input_path is not None or preset_each:
             raise UsageProblem("--batch takes no IN and no --preset-each")
         return _batch(batch, output, preset, set_, recursive, jobs, skip_errors, suffix,
-                      out_format, quality, bit_depth, overwrite, backend.value, adapter)
+                      out_format, quality, bit_depth, overwrite, backend.value, adapter,
+                      scheduler, dask_local)
+    if scheduler is not None or dask_local is not None:
+        raise UsageProblem("--scheduler and --dask go with --batch")
     if input_path is None:
         raise UsageProblem("missing argument 'IN' (or use --batch DIR)")
     if preset_each:
@@ -241,7 +251,8 @@ def _each(inp: Path, outdir: Path, presets: list[Path] | None, sets: list[str] |
 def _batch(folder: Path, outdir: Path, presets: list[Path] | None, sets: list[str] | None,
            recursive: bool, jobs: int, skip_errors: bool, suffix: str, fmt: OutFormat,
            quality: int | None, bit_depth: BitDepth | None, overwrite: bool, backend: str,
-           adapter: str | None) -> int:
+           adapter: str | None, scheduler: str | None = None,
+           dask_local: str | None = None) -> int:
     from pixelpipe.workflows.develop import load_input, run_prepared
 
     if not folder.is_dir():
@@ -263,6 +274,10 @@ def _batch(folder: Path, outdir: Path, presets: list[Path] | None, sets: list[st
             summary.skipped.append(f)
         else:
             todo.append((f, target))
+    if scheduler is not None or dask_local is not None:
+        return _dask_batch(todo, summary, _DevelopFile(look, dict(todo), bit_depth, quality,
+                                                       overwrite), outdir, backend,
+                           scheduler, dask_local, skip_errors)
     run_lock = threading.Lock()  # one pipeline on the device at a time
     stop = threading.Event()
 
@@ -318,3 +333,49 @@ def _batch(folder: Path, outdir: Path, presets: list[Path] | None, sets: list[st
 
 class _Cancelled(Exception):
     pass
+
+
+class _DevelopFile:
+    """One --batch file in a Dask worker: develop, write, return the written path."""
+
+    def __init__(self, look: Any, targets: dict[Path, Path], bit_depth: BitDepth | None,
+                 quality: int | None, overwrite: bool) -> None:
+        self.look, self.targets = look, targets
+        self.bit_depth, self.quality, self.overwrite = bit_depth, quality, overwrite
+
+    def __call__(self, src: Path, be: Any) -> Path:
+        from pixelpipe.workflows.develop import load_input, run_prepared
+
+        target = self.targets[Path(src)]
+        prepared, source = load_input(src)
+        img = run_prepared(prepared, source, self.look, be, _device_dtype(target))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _write(img, target, self.look, self.bit_depth, self.quality, self.overwrite, Path(src))
+        return target
+
+
+def _dask_batch(todo: list[tuple[Path, Path]], summary: Any, job: _DevelopFile, outdir: Path,
+                backend: str, scheduler: str | None, dask_local: str | None,
+                skip_errors: bool) -> int:
+    """--batch on a Dask cluster (:func:`pixelpipe.dask.batch`).
+
+    Every file is tried (the tasks run at once); the exit status follows
+    ``--skip-errors`` as in a local batch.
+    """
+    from pixelpipe import dask as pdask
+
+    client = pdask.client_for(scheduler, dask_local)
+    try:
+        results = pdask.batch(job, [f for f, _ in todo], outdir, client=client, backend=backend)
+    finally:
+        client.close()
+    for r in results:
+        if r.ok:
+            summary.done.append(Path(r.input))
+        else:
+            summary.failed.append((Path(r.input), r.error or ""))
+    for _f, why in summary.failed:
+        print(f"{PROG}: failed: {' '.join(why.split())}", file=sys.stderr)
+    print(f"developed {len(summary.done)}, skipped {len(summary.skipped)} (output exists), "
+          f"failed {len(summary.failed)}")
+    return 2 if summary.failed and not skip_errors else 0
