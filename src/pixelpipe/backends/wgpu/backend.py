@@ -94,8 +94,8 @@ class WgpuBackend(Backend):
         #: GPU time of the last run's compute passes in seconds, from timestamp
         #: queries; None when the adapter has no timestamp queries.
         self.last_gpu_time: float | None = None
-        #: GPU memory in image buffers that the last run held (its peak: a run
-        #: returns its buffers to the pool when it ends)
+        #: the most GPU memory in image buffers the last run held at once
+        #: (a buffer goes back to the pool as soon as no later pass reads it)
         self.last_run_bytes = 0
         self._timer = _PassTimer(self.device) if "timestamp-query" in self.device.features else None
 
@@ -209,7 +209,7 @@ class WgpuBackend(Backend):
             finally:
                 run.release()
         self.kernels_dispatched = run.dispatched
-        self.last_run_bytes = run.image_bytes
+        self.last_run_bytes = run.peak_bytes
         self.last_gpu_time = self._timer.read() if self._timer and run.dispatched else None
         return result
 
@@ -232,6 +232,7 @@ class WgpuBackend(Backend):
                 setup.flush(final=False)
                 for _ in range(repeat):
                     run = _RunState(self)
+                    run.keep.append(src)
                     try:
                         self._record_plan(plan, src, x.shape[:2], run)
                         run.flush(final=True)
@@ -257,17 +258,20 @@ class WgpuBackend(Backend):
         run.pending.append(_Dispatch(body, [raw], out, np.zeros((1, 4), np.float32), (h, w),
                                      (h, w), input_bytes=[_round16(x.nbytes)],
                                      declares_io=True))
+        run.retire(raw)
         return out
 
     def _record_plan(self, plan: Plan, cur: Any, size: tuple[int, int],
                      run: _RunState) -> tuple[Any, tuple[int, int]]:
         """Queue every stage of ``plan`` reading ``cur``; return the result buffer and size."""
         for stage in plan.stages:
+            prev = cur
             if stage.fused:
                 out = run.acquire(size[0] * size[1] * PIXEL_BYTES)
                 body, params = fused_shader(stage.ops)  # type: ignore[arg-type]
                 run.pending.append(_Dispatch(body, [cur], out, params, size, size))
                 cur = out
+                run.retire(prev)
                 continue
             op = stage.ops[0]
             if isinstance(op, GlobalOp):
@@ -282,6 +286,7 @@ class WgpuBackend(Backend):
             else:
                 passes = op.gpu_passes(*size)
             cur = run.add_passes(passes, cur, size)
+            run.retire(prev)
             size = op.output_shape(*size)
         return cur, size
 
@@ -351,14 +356,31 @@ class _RunState:
         self.owned: list[Any] = []
         self.pending: list[_Dispatch] = []
         self.dispatched = 0
-        self.image_bytes = 0  # bytes of image buffers held by the run (all held to its end)
+        self.held_bytes = 0  # image buffers held now
+        self.peak_bytes = 0  # the most held at once
+        self.keep: list[Any] = []  # buffers that must outlive the plan (resident inputs)
 
     def acquire(self, nbytes: int) -> Any:
         self.be.check_size(nbytes)
         buf = self.be.pool.acquire(nbytes)
         self.owned.append(buf)
-        self.image_bytes += int(buf.size)
+        self.held_bytes += int(buf.size)
+        self.peak_bytes = max(self.peak_bytes, self.held_bytes)
         return buf
+
+    def retire(self, buf: Any) -> None:
+        """Give an image buffer back to the pool once no later dispatch reads it.
+
+        Safe before submission: commands run in recording order, so a later
+        pass that reuses the buffer writes it after the last read. (Parameter
+        buffers are never retired early: ``queue.write_buffer`` lands before
+        the whole submission, so two passes must not share one.)
+        """
+        if buf in self.keep or buf not in self.owned:
+            return
+        self.owned.remove(buf)
+        self.held_bytes -= int(buf.size)
+        self.be.pool.release(buf)
 
     def add_passes(self, passes: list[GpuPass], op_in: Any, op_in_size: tuple[int, int]) -> Any:
         """Queue an op's passes reading ``op_in``; return the buffer of the last pass's output."""
@@ -378,6 +400,8 @@ class _RunState:
                                           gp.out_size, in_sizes))
             produced.append(out)
             produced_sizes.append(gp.out_size)
+        for buf in produced[:-1]:  # intermediates of this op: no later op reads them
+            self.retire(buf)
         return produced[-1]
 
     def flush(self, final: bool) -> None:
