@@ -179,7 +179,7 @@ def run_suite(height: int = 4000, width: int = 6000, out: Path | None = None,
         save()
     if batch_files:
         log(f"W6 batch of {batch_files} JPEGs")
-        results += w6(x3, batch_files, adapter, log)
+        w6(x3, batch_files, adapter, log, results, save)
 
     return save()
 
@@ -231,8 +231,11 @@ def w5(x: F32, be: WgpuBackend | None, cpu_repeat: int, gpu_repeat: int,
 
 
 def w6(x: F32, n_files: int, adapter: str | None, log: Callable[[str], None],
-       cpu_files: int = 1) -> list[Result]:
+       out: list[Result], save: Callable[[], Any], cpu_files: int = 1) -> None:
     """W6: ``n_files`` JPEGs developed end to end by ``pixelpipe develop --batch``.
+
+    Rows are appended to ``out`` and ``save`` is called as they come, so a
+    slow cpu figure cannot lose the others.
 
     Beside it, in the same run: the decode + encode-only floor (the same
     files read and written as JPEG by the same thread count, no processing)
@@ -250,7 +253,6 @@ def w6(x: F32, n_files: int, adapter: str | None, log: Callable[[str], None],
 
     jobs = min(8, os.cpu_count() or 1)
     work = Path(tempfile.mkdtemp(prefix="pixelpipe-w6-"))
-    out: list[Result] = []
     try:
         src = work / "in"
         src.mkdir()
@@ -296,6 +298,7 @@ def w6(x: F32, n_files: int, adapter: str | None, log: Callable[[str], None],
                                    "decode+encode floor's throughput"))
         except Exception as exc:  # report, keep the other figures
             out.append(Result("W6", "pixelpipe develop --batch wgpu", note=f"failed: {exc}"))
+        save()
         few = work / "few"
         few.mkdir()
         for f in files[:cpu_files]:
@@ -306,7 +309,6 @@ def w6(x: F32, n_files: int, adapter: str | None, log: Callable[[str], None],
                           "file(s)", wall_s=t, note=f"{cpu_files / t:.3f} files/s"))
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return out
 
 
 def _commit() -> str:
