@@ -59,7 +59,8 @@ class Pipeline:
             out_dtype: Any = ...) -> npt.NDArray[Any]: ...
 
     def run(self, x: Image | npt.NDArray[Any], backend: Any = "auto",
-            out_dtype: Any = None) -> Any:
+            out_dtype: Any = None, tile_size: int | None = None,
+            memory_limit: int | str | None = None) -> Any:
         """Run the pipeline on ``x``.
 
         Parameters
@@ -78,6 +79,11 @@ class Pipeline:
             :mod:`pixelpipe.samples` says; for an Image input the result's
             ``samples`` hold it. On the WebGPU backend the conversion runs on
             the device, so only the result's own bytes are downloaded.
+        tile_size, memory_limit : optional
+            Override the executor's choice (see ``docs/strategies.md``): an
+            image whose buffers exceed the device's limits or the memory
+            budget (default: a share of the available RAM) runs tile by tile
+            with halos, with the same result as in one pass.
 
         Returns
         -------
@@ -91,9 +97,14 @@ class Pipeline:
         # an Image decoded from 8/16-bit samples hands those over: they cross
         # the bus in their own type and are converted on the device
         arr = x.pixels if isinstance(x, Image) else np.asarray(x)
-        channels = channels_of(arr)
+        channels_of(arr)  # one clear error for a bad shape, before any work
         dtype = np.dtype(np.float32 if out_dtype is None else out_dtype)
-        out = be.run_samples(self.plan(), arr, dtype, channels)
+        from pixelpipe.exec import execute
+
+        out, _ = execute(self.plan(), arr, be, memory_limit=memory_limit, tile_size=tile_size,
+                         out_dtype=dtype)
+        if out.ndim == 2:
+            out = out[..., None]
         if isinstance(x, Image):
             return x.with_array(out) if dtype == np.float32 else x.with_samples(out)
         if arr.ndim == 2:

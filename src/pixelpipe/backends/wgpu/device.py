@@ -26,6 +26,13 @@ KEY_LIMITS = (
 
 
 def _wgpu() -> Any:
+    # Mesa's Vulkan drivers print "XDG_RUNTIME_DIR is invalid" to stderr when the
+    # variable is unset (headless servers, CI); give them a private folder so
+    # that pixelpipe's own messages stay the only lines there.
+    if not os.environ.get("XDG_RUNTIME_DIR"):
+        import tempfile
+
+        os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="pixelpipe-xdg-")
     try:
         import wgpu
     except ImportError as exc:
