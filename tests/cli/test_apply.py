@@ -12,7 +12,8 @@ import tifffile
 from PIL import Image as PILImage
 
 from pixelpipe import Pipeline, io
-from pixelpipe.cli.running import demo_pipeline_path
+from pixelpipe.cli.running import check_paths, demo_pipeline_path
+from pixelpipe.errors import OutputError
 from tests.helpers import assert_close
 
 #: The issue's acceptance criterion: CPU and WebGPU results of the three-op
@@ -113,6 +114,33 @@ def test_overwrite_replaces_existing_output(cli, tmp_path, small_png):
     assert r.exit_code == 0, r.stderr
     np.testing.assert_array_equal(np.asarray(PILImage.open(out)),
                                   np.asarray(PILImage.open(small_png)))
+
+
+def test_output_is_input_needs_overwrite_then_replaces_it_atomically(cli, tmp_path, small_png):
+    before = small_png.read_bytes()
+    src = np.asarray(PILImage.open(small_png), np.float64)
+    args = ("apply", small_png, "-o", small_png, "--op", "exposure stops=-1", "--backend", "cpu")
+    r = cli(*args)
+    assert r.exit_code == 2
+    assert len(r.stderr_lines()) == 1 and "is the input file; pass --overwrite" in r.stderr
+    assert small_png.read_bytes() == before
+
+    inode = small_png.stat().st_ino
+    keep = small_png.parent / "kept-link.png"
+    keep.hardlink_to(small_png)  # holds the old inode: an in-place write would change it too
+    r = cli(*args, "--overwrite")
+    assert r.exit_code == 0, r.stderr
+    assert keep.read_bytes() == before  # the old file was not written into
+    assert small_png.stat().st_ino != inode  # a new file was renamed into place
+    got = np.asarray(PILImage.open(small_png), np.float64)
+    assert np.abs(got - src / 2).max() <= 0.5 + 1e-9  # -1 stop, 8-bit rounding
+    assert sorted(p.name for p in small_png.parent.iterdir()) == ["kept-link.png", "small.png"]
+
+
+def test_demo_never_replaces_its_bundled_sample(tmp_path, small_png):
+    # the demo passes overwrite=True for its own output, but never for the sample it reads
+    with pytest.raises(OutputError, match="is the input file"):
+        check_paths(small_png, small_png, overwrite=True, input_replaceable=False)
 
 
 def _demo_expected() -> np.ndarray:

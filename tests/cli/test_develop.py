@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from io import BytesIO
 from pathlib import Path
 
 import numpy as np
@@ -99,3 +100,19 @@ def test_batch_stops_at_first_failure_without_skip_errors(cli, photo, tmp_path):
 def test_usage_errors(cli, photo, tmp_path):
     assert cli("develop", photo).exit_code == 2
     assert cli("develop", "--batch", tmp_path, "-o", tmp_path / "missing").exit_code == 2
+
+
+def test_output_is_input_only_with_overwrite(cli, photo):
+    before = photo.read_bytes()
+    r = cli("develop", photo, "-o", photo, "--set", "tone.exposure=1", "--backend", "cpu")
+    assert r.exit_code == 2 and "is the input file; pass --overwrite" in r.stderr
+    assert photo.read_bytes() == before
+    inode = photo.stat().st_ino
+    r = cli("develop", photo, "-o", photo, "--set", "tone.exposure=1", "--backend", "cpu",
+            "--overwrite")
+    assert r.exit_code == 0, r.stderr
+    assert photo.stat().st_ino != inode  # replaced by a rename, not written in place
+    old = np.asarray(PILImage.open(BytesIO(before)).convert("RGB"), np.float64) / 255.0
+    new = pio.read(photo).array[..., :3]
+    assert new.shape == old.shape
+    assert new.mean() > old.mean() + 0.05  # +1 stop: the replacement is the developed image

@@ -60,7 +60,8 @@ CASES: list[Case] = [
      "TOML"),
     ("missing pipeline file",
      lambda t, s, o: ["apply", s, "-o", o, "--pipeline", t / "nope.toml"], "nope.toml"),
-    ("output is input", lambda t, s, o: ["apply", s, "-o", s, "--op", EXPOSURE], "input"),
+    ("output is input", lambda t, s, o: ["apply", s, "-o", s, "--op", EXPOSURE],
+     "is the input file; pass --overwrite"),
     ("output folder missing",
      lambda t, s, o: ["apply", s, "-o", t / "no" / "such" / "out.png", "--op", EXPOSURE],
      "does not exist"),
@@ -103,7 +104,7 @@ def test_bad_input_exits_2_with_one_line_and_no_output(cli, tmp_path, small_png,
     assert word in lines[0], lines
     assert "Traceback" not in r.stderr and r.exception is None
     assert not out.exists()
-    assert small_png.read_bytes() == before  # the input is never touched
+    assert small_png.read_bytes() == before  # the input is untouched
 
 
 def test_existing_output_is_kept_without_overwrite(cli, small_png, tmp_path):

@@ -3,9 +3,9 @@
 Order of work, so that bad input fails before anything slow and nothing is
 written unless everything succeeded:
 
-1. check the paths (input exists; output is not the input; output does not
-   exist unless ``--overwrite``; output folder exists) and that the output
-   format can take the asked ``--bit-depth``;
+1. check the paths (input exists; output is neither the input nor an
+   existing file unless ``--overwrite``; output folder exists) and that the
+   output format can take the asked ``--bit-depth``;
 2. build the pipeline (``--pipeline`` TOML or ``--op`` strings);
 3. start the backend;
 4. read the input; only then print the ``--backend auto`` fallback notice,
@@ -196,19 +196,28 @@ def _same_file(a: Path, b: Path) -> bool:
     return a.resolve() == b.resolve()
 
 
-def check_paths(input_path: Path, output_path: Path, overwrite: bool) -> None:
+def check_paths(input_path: Path, output_path: Path, overwrite: bool, *,
+                input_replaceable: bool = True) -> None:
     """Refuse, before any work, what would fail or destroy data.
 
+    The output may be the input file itself only with ``overwrite`` (and
+    ``input_replaceable``, False where the input is not the user's, as for
+    the demo's bundled sample); the writer then replaces it atomically
+    (temporary file renamed into place) after the input has been read.
+
     Raises :class:`InputError` (input missing or not a file) or
-    :class:`OutputError` (output is the input, exists without
-    ``overwrite``, is a folder, or its folder does not exist).
+    :class:`OutputError` (output is the input without ``overwrite``, exists
+    without ``overwrite``, is a folder, or its folder does not exist).
     """
     if not input_path.exists():
         raise InputError(input_path, "no such file")
     if not input_path.is_file():
         raise InputError(input_path, "not a file")
     if _same_file(input_path, output_path):
-        raise OutputError(output_path, "is the input file; choose another output path")
+        if not input_replaceable:
+            raise OutputError(output_path, "is the input file; choose another output path")
+        if not overwrite:
+            raise OutputError(output_path, "is the input file; pass --overwrite to replace it")
     if output_path.is_dir():
         raise OutputError(output_path, "is a folder; give a file name")
     if output_path.exists() and not overwrite:
@@ -388,8 +397,9 @@ def apply(
     reported and the others go on (exit status 2 if any failed).
 
     Give the pipeline either as a TOML file (--pipeline) or as one or more
-    --op strings. Nothing is written unless every step succeeds, and OUT is
-    never the input file.
+    --op strings. Nothing is written unless every step succeeds. OUT may be
+    the input file only with --overwrite: it is then replaced once the
+    result is complete.
 
     \b
     Examples:
@@ -489,7 +499,7 @@ def demo(
     from pixelpipe import io
 
     sample = Path(io.sample_path())
-    check_paths(sample, output, overwrite=True)
+    check_paths(sample, output, overwrite=True, input_replaceable=False)
     check_output_format(output, None)
     pipe = Pipeline.from_toml(demo_pipeline_path())
     written = run_file(sample, output, pipe, backend.value, adapter, None, True, verbose)
