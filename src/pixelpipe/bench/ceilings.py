@@ -56,7 +56,8 @@ def device_copy_time(be: WgpuBackend, height: int, width: int, repeat: int = 10)
 
     The same dispatch shape and memory layout as every pixelpipe kernel, so
     it is the roofline of a memory-bound pointwise stage. Timed with the data
-    resident on the GPU, runs back to back. None without timestamp queries.
+    resident on the GPU, runs back to back, after as many warm-up runs. None
+    without timestamp queries.
     """
     from pixelpipe.ops.base import GpuPass, Op, OpKind
     from pixelpipe.pipeline.plan import Plan, Stage
@@ -70,6 +71,7 @@ def device_copy_time(be: WgpuBackend, height: int, width: int, repeat: int = 10)
     x = np.zeros((height, width, 4), np.float32)
     plan = Plan((Stage((_Copy(),)),))
     try:
+        be.time_resident(plan, x, repeat)  # warm-up: a cold GPU runs below its clocks
         return float(np.median(be.time_resident(plan, x, repeat)))
     except GPUError:
         return None

@@ -1,0 +1,59 @@
+"""Where the develop workflow's GPU time and memory go: each op of the heavy preset alone.
+
+    python benchmarks/stage_breakdown.py [--size 6000x4000] [--repeat 5]
+
+For every op of the heaviest example preset's pipeline: GPU time with the
+data resident (timestamp queries), kernels dispatched, and the most image
+memory one run held. Also the cost of a cold start (process start, device,
+shader compilation) that a ``pixelpipe develop --batch`` run pays once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+
+from pixelpipe import Pipeline
+from pixelpipe.backends import get_backend
+from pixelpipe.bench.suite import heavy_pipeline, make_image
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--size", default="6000x4000")
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args()
+    w, h = (int(v) for v in args.size.split("x"))
+    be = get_backend("wgpu")
+    x = make_image(h, w)
+    pipe = heavy_pipeline(x)
+    f32 = x.nbytes
+    t0 = time.perf_counter()
+    pipe.run(x, backend=be)
+    first = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    pipe.run(x, backend=be)
+    second = time.perf_counter() - t0
+    print(f"device: {be.describe()}  image {w}x{h}")
+    print(f"whole pipeline: first run {first:.2f} s (shader compilation), second {second:.3f} s")
+    total = statistics.median(be.time_resident(pipe.plan(), x, args.repeat))
+    print(f"whole pipeline GPU time (resident): {total * 1e3:.2f} ms, "
+          f"{be.kernels_dispatched} kernels, image memory {be.last_run_bytes / f32:.1f}x f32")
+    print(f"{'op':16} {'gpu ms':>9} {'kernels':>8} {'memory x f32':>13}")
+    for op in pipe.ops:
+        p = Pipeline([op])
+        p.run(x, backend=be)
+        t = statistics.median(be.time_resident(p.plan(), x, args.repeat))
+        print(f"{op.op_name:16} {t * 1e3:9.3f} {be.kernels_dispatched:8d} "
+              f"{be.last_run_bytes / f32:13.1f}")
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import pixelpipe.backends as b; b.get_backend('wgpu')"],
+                   check=True)
+    print(f"cold start (import + adapter + device): {time.perf_counter() - t0:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
