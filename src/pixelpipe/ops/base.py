@@ -132,7 +132,10 @@ class Op(BaseModel):
         raise NotImplementedError
 
     def gpu_passes(self, height: int, width: int) -> list[GpuPass]:
-        """The WebGPU passes for an input of ``(height, width)`` (non-pointwise ops)."""
+        """The WebGPU passes for an input of ``(height, width)`` (non-pointwise ops).
+
+        An empty list means the output is the input, unchanged (no dispatch).
+        """
         raise NotImplementedError
 
     # --- construction from configuration ------------------------------------

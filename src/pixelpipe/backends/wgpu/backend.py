@@ -285,6 +285,8 @@ class WgpuBackend(Backend):
                 passes = op.gpu_passes_with(size[0], size[1], stats)
             else:
                 passes = op.gpu_passes(*size)
+            if not passes:  # the op leaves this input unchanged
+                continue
             cur = run.add_passes(passes, cur, size)
             run.retire(prev)
             size = op.output_shape(*size)

@@ -345,19 +345,6 @@ def gpu_noise_sigma(be: Any, buffer: Any, height: int, width: int) -> F64:
     return np.asarray(medians / MAD_TO_SIGMA / band_noise_factors(1)[0], np.float64)
 
 
-_COPY_SHADER = """
-@compute @workgroup_size(16, 16)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-    let p = pixel_coord(wid, lid);
-    if (p.x >= dims.out_w || p.y >= dims.out_h) {
-        return;
-    }
-    let i = p.y * dims.out_w + p.x;
-    dst[i] = src0[i];
-}
-"""
-
-
 class Denoise(GlobalOp):
     """Wavelet noise reduction of linear Rec.2020 RGB (à trous B3-spline, soft thresholds).
 
@@ -448,7 +435,7 @@ class Denoise(GlobalOp):
                         stats: npt.NDArray[Any]) -> list[GpuPass]:
         size = (height, width)
         if self.is_identity():
-            return [GpuPass(_COPY_SHADER, np.zeros((1, 4), np.float32), size, ("in",))]
+            return []  # the input unchanged
         common = load_wgsl(__package__, "denoise_common.wgsl")
         smooth_src = common + load_wgsl(__package__, "denoise_smooth.wgsl")
         conv = self._conversion_rows()

@@ -252,11 +252,6 @@ def _luma_pass(height: int, width: int) -> GpuPass:
                    (height, width), ("in",))
 
 
-def _copy_pass(height: int, width: int) -> list[GpuPass]:
-    return [GpuPass(load_wgsl(__package__, "detail_copy.wgsl"), pack_params(0.0),
-                    (height, width), ("in",))]
-
-
 class Texture(Op):
     """Raise or lower medium-fine detail (a 1-4 px band of luma); chroma kept.
 
@@ -306,7 +301,7 @@ class Texture(Op):
 
     def gpu_passes(self, height: int, width: int) -> list[GpuPass]:
         if self.is_identity():
-            return _copy_pass(height, width)
+            return []  # amount 0: the input unchanged
         combine = GpuPass(load_wgsl(__package__, "detail_texture.wgsl"),
                           pack_params(self._consts()), (height, width), ("in", "p2"))
         return [_luma_pass(height, width), *_blur_passes(height, width, self._kernels()),
@@ -364,7 +359,7 @@ class Clarity(Op):
 
     def gpu_passes(self, height: int, width: int) -> list[GpuPass]:
         if self.is_identity():
-            return _copy_pass(height, width)
+            return []  # amount 0: the input unchanged
         combine = GpuPass(load_wgsl(__package__, "detail_clarity.wgsl"),
                           pack_params(self._consts()), (height, width), ("in", "p2"))
         return [_luma_pass(height, width), *_blur_passes(height, width, self._kernels()),
@@ -466,7 +461,7 @@ class Sharpen(Op):
 
     def gpu_passes(self, height: int, width: int) -> list[GpuPass]:
         if self.is_identity():
-            return _copy_pass(height, width)
+            return []  # amount 0: the input unchanged
         use_mask = self.masking > 0
         shader = (f"const USE_MASK: bool = {'true' if use_mask else 'false'};\n"
                   + load_wgsl(__package__, "detail_sharpen.wgsl"))
