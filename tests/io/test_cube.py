@@ -1,5 +1,6 @@
 """The .cube reader: both dialects, table layout, OCIO agreement, malformed files."""
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -8,9 +9,17 @@ import pytest
 
 from pixelpipe.errors import InputError
 from pixelpipe.io.cube import parse_cube, read_cube
+from tests.io.conftest import TEST_DATA, cube_files, require_shared
 
-LUTS = Path(__file__).parent.parent / "data" / "luts"
-CUBE_FILES = sorted(LUTS.glob("*/*.cube"))
+LUTS = TEST_DATA / "luts"
+#: tests/data/luts, and $PIXELPIPE_SHARED_DATA/luts when set, by relative path
+CUBES = cube_files()
+CUBE_FILES = list(CUBES.values())
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _shared_luts_in_ci() -> None:
+    require_shared("luts")
 
 
 def ocio_readable(path: Path, tmp_path: Path) -> Path:
@@ -33,12 +42,21 @@ def ocio_ops(path: Path) -> list:
     return list(proc.createGroupTransform())
 
 
-def test_all_shared_cube_files_are_present():
-    assert len(CUBE_FILES) == 16
-    assert {p.parent.name for p in CUBE_FILES} == {"resolve", "iridas"}
+def test_all_cube_files_are_present():
+    local = sorted(p.relative_to(LUTS).as_posix() for p in LUTS.rglob("*.cube"))
+    assert len(local) == 16
+    assert {r.split("/")[0] for r in local} == {"resolve", "iridas"}
+    assert set(local) <= set(CUBES)
+    shared = os.environ.get("PIXELPIPE_SHARED_DATA")
+    if shared:  # the shared collection is in the parameter set, both dialects
+        root = Path(shared) / "luts"
+        for dialect in ("resolve", "iridas"):
+            files = sorted((root / dialect).glob("*.cube"))
+            assert files, f"{root / dialect} holds no .cube file"
+            assert all(CUBES[f.relative_to(root).as_posix()] == f for f in files)
 
 
-@pytest.mark.parametrize("path", CUBE_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize("path", CUBE_FILES, ids=list(CUBES))
 def test_tables_and_domains_match_opencolorio(path, tmp_path):
     cube = read_cube(path)
     ops_ = ocio_ops(ocio_readable(path, tmp_path))

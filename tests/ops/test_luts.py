@@ -14,9 +14,12 @@ import pytest
 from pixelpipe import ParameterError, Pipeline, ops
 from pixelpipe.errors import InputError
 from tests.helpers import SIZES, TALL, assert_close, check_consistency, random_rgba
+from tests.io.conftest import TEST_DATA, cube_files, require_shared
 
-LUTS = Path(__file__).parent.parent / "data" / "luts"
-CUBE_FILES = sorted(LUTS.glob("*/*.cube"))
+LUTS = TEST_DATA / "luts"
+#: tests/data/luts, and $PIXELPIPE_SHARED_DATA/luts when set, by relative path
+CUBES = cube_files()
+CUBE_FILES = list(CUBES.values())
 RTOL = 1e-5
 
 OCIO_INTERP = {"trilinear": ocio.INTERP_LINEAR, "tetrahedral": ocio.INTERP_TETRAHEDRAL}
@@ -65,6 +68,11 @@ def ocio_apply(cpu, x):
     y = np.ascontiguousarray(x.copy())
     cpu.applyRGBA(y)
     return y
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _shared_luts_in_ci() -> None:
+    require_shared("luts")
 
 
 # --- reference vs WebGPU ---------------------------------------------------------
@@ -165,7 +173,7 @@ def _from_cube(path: Path, interpolation: str):
 
 
 @pytest.mark.parametrize("interpolation", ["trilinear", "tetrahedral"])
-@pytest.mark.parametrize("path", CUBE_FILES, ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize("path", CUBE_FILES, ids=list(CUBES))
 def test_every_cube_file_applies_like_opencolorio(path, interpolation, tmp_path):
     op = _from_cube(path, interpolation)
     if isinstance(op, ops.LUT1D):
