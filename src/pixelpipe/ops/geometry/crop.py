@@ -9,6 +9,10 @@ OpenCV's ``Rect``, ffmpeg's ``crop=w:h:x:y`` and CSS. Pixels are copied bit
 for bit. The op does not know the image size when it is built, so a
 rectangle that leaves the image is reported when the pipeline is planned
 against an image (:meth:`Crop.output_shape`).
+
+Source: the region-of-interest convention of OpenCV's ``cv::Rect_`` (core
+module reference: top-left ``x, y`` plus ``width, height``, the right and
+bottom edges exclusive).
 """
 
 from __future__ import annotations
