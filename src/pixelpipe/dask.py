@@ -193,9 +193,7 @@ def _progress_bar(total: int) -> tuple[Callable[[FileResult], None], Callable[[]
     task = bar.add_task("files", total=total)
 
     def step(r: FileResult) -> None:
-        bar.advance(task)
-        if not r.ok:
-            bar.console.print(f"pixelpipe: failed: {r.error}", highlight=False)
+        bar.advance(task)  # failures are in the results: the caller reports them once
 
     return step, bar.stop
 

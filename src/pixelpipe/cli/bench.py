@@ -23,10 +23,12 @@ def bench(
     repeat: Annotated[int, typer.Option(
         "--repeat", min=1, max=100, help="Timed GPU runs per workload (median reported).")] = 3,
 ) -> None:
-    """Time workloads W1-W4 on cpu and wgpu beside peers and ceilings; print one table.
+    """Time workloads W1-W5 on cpu and wgpu beside peers and ceilings; print one table.
 
     W1 colour chain (CDL, matrix, 33^3 tetrahedral LUT3D, sRGB encoding), W2
-    Gaussian blur sigma 8, W3 Lanczos-3 downscale to 1/4, W4 histogram. Peers
+    Gaussian blur sigma 8, W3 Lanczos-3 downscale to 1/4, W4 histogram, W5 the
+    develop workflow's heavy preset (W6, a JPEG batch, is in the full suite:
+    benchmarks/run.py). Peers
     (OpenColorIO, OpenCV, Pillow, NumPy, CuPy) run where installed. Without a
     WebGPU adapter only the CPU figures are printed.
     """

@@ -419,7 +419,7 @@ def apply(
     if input_path.is_dir():
         pipe = Pipeline.from_toml(pipeline) if pipeline is not None else Pipeline.from_strings(ops)
         apply_folder(input_path, output, pipe, backend.value, bit_depth, overwrite, verbose,
-                     tile_size, memory_limit, scheduler, dask_local)
+                     tile_size, memory_limit, scheduler, dask_local, adapter)
         return
     if scheduler is not None or dask_local is not None:
         raise UsageProblem("apply: --scheduler and --dask apply to a folder IN")
@@ -437,8 +437,13 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".exr")
 def apply_folder(folder: Path, out_dir: Path, pipe: Pipeline, backend: str,
                  bit_depth: BitDepth | None, overwrite: bool, verbose: bool,
                  tile_size: int | None, memory_limit: str | None, scheduler: str | None,
-                 dask_local: str | None) -> None:
-    """``apply`` over every image of ``folder`` (see :func:`pixelpipe.dask.batch`)."""
+                 dask_local: str | None, adapter: str | None = None) -> None:
+    """``apply`` over every image of ``folder`` (see :func:`pixelpipe.dask.batch`).
+
+    ``adapter`` reaches the workers through ``PIXELPIPE_ADAPTER``: in this
+    process and in the worker processes of ``--dask local:N``; workers of a
+    remote ``--scheduler`` read their own environment.
+    """
     from pixelpipe import dask as pdask
     from pixelpipe.exec import parse_size
 
@@ -453,6 +458,8 @@ def apply_folder(folder: Path, out_dir: Path, pipe: Pipeline, backend: str,
         raise OutputError(out_dir, "is the input folder; choose another output folder")
     out_dir.mkdir(parents=True, exist_ok=True)
     limit = parse_size(memory_limit, "--memory-limit") if memory_limit else None
+    if adapter is not None:
+        os.environ["PIXELPIPE_ADAPTER"] = adapter  # before local workers start
     client = pdask.client_for(scheduler, dask_local)
     try:
         if verbose and client is not None:
