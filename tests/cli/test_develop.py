@@ -97,6 +97,32 @@ def test_batch_stops_at_first_failure_without_skip_errors(cli, photo, tmp_path):
     assert not any(p.name.startswith("b") or p.name.startswith(".") for p in out.iterdir())
 
 
+def test_batch_stop_with_jobs_reports_summary_and_starts_nothing_after(cli, photo, tmp_path):
+    # 9 files, the corrupt one second, 3 at once: the files queued behind the
+    # failure never start, the summary is printed, exit 2.
+    d = tmp_path / "in"
+    d.mkdir()
+    names = [f"f{i}" for i in range(9)]
+    for i, n in enumerate(names):
+        if i == 1:
+            (d / f"{n}.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not a JPEG")
+        else:
+            shutil.copy(photo, d / f"{n}.png")
+    out = tmp_path / "out"
+    out.mkdir()
+    r = cli("develop", "--batch", d, "-o", out, "--backend", "cpu", "--format", "png",
+            "--jobs", "3")
+    assert r.exit_code == 2, (r.stdout, r.stderr, r.exception)
+    assert r.exception is None
+    fails = [ln for ln in r.stderr_lines() if "failed:" in ln]
+    assert len(fails) == 1 and "f1.jpg" in fails[0]
+    assert "failed 1" in r.stdout and "not run" in r.stdout
+    written = sorted(p.name for p in out.iterdir())
+    # only files already running beside the bad one (f0, f2) may have finished; no partials
+    assert set(written) <= {"f0.png", "f2.png"}
+    assert f"developed {len(written)}," in r.stdout
+
+
 def test_usage_errors(cli, photo, tmp_path):
     assert cli("develop", photo).exit_code == 2
     assert cli("develop", "--batch", tmp_path, "-o", tmp_path / "missing").exit_code == 2

@@ -282,10 +282,23 @@ def _batch(folder: Path, outdir: Path, presets: list[Path] | None, sets: list[st
     stop = threading.Event()
 
     def work(f: Path, target: Path) -> None:
+        try:
+            develop_one(f, target)
+        except _Cancelled:
+            raise
+        except BaseException:
+            if not skip_errors:
+                stop.set()  # before this future completes: no queued file starts after it
+            raise
+
+    def develop_one(f: Path, target: Path) -> None:
         if stop.is_set():
             raise _Cancelled()
         prepared, source = load_input(f)
         with run_lock:
+            # checked under the lock: nothing starts developing after the first failure
+            if stop.is_set():
+                raise _Cancelled()
             img = run_prepared(prepared, source, look, be, _device_dtype(target))
         target.parent.mkdir(parents=True, exist_ok=True)
         _write(img, target, look, bit_depth, quality, overwrite, f)
@@ -300,6 +313,8 @@ def _batch(folder: Path, outdir: Path, presets: list[Path] | None, sets: list[st
             futures = {pool.submit(work, f, t): f for f, t in todo}
             for fut in as_completed(futures):
                 f = futures[fut]
+                if fut.cancelled():  # never started: the batch stopped at a failure
+                    continue
                 try:
                     fut.result()
                     summary.done.append(f)
