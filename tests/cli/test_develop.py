@@ -62,6 +62,32 @@ def test_preset_each_writes_one_look_per_file(cli, photo, tmp_path):
     assert not np.array_equal(pio.read(outdir / "warm-film.png").array, neutral)
 
 
+def test_preset_each_takes_several_looks_after_one_flag(cli, photo, tmp_path):
+    ex = example_presets()
+    one, rep = tmp_path / "one", tmp_path / "rep"
+    one.mkdir()
+    rep.mkdir()
+    # the form: several looks after ONE --preset-each
+    r = cli("develop", photo, "-o", one, "--preset-each", ex["neutral"], ex["warm-film"],
+            ex["bw-contrast"], "--format", "png", "--backend", "cpu")
+    assert r.exit_code == 0, (r.stderr, r.exception)
+    assert sorted(p.name for p in one.iterdir()) == ["bw-contrast.png", "neutral.png",
+                                                     "warm-film.png"]
+    # the repeated flag, mixed with the one-flag form, IN last
+    r2 = cli("develop", "-o", rep, "--preset-each", ex["neutral"], ex["warm-film"],
+             "--preset-each", ex["bw-contrast"], "--format", "png", "--backend", "cpu", photo)
+    assert r2.exit_code == 0, (r2.stderr, r2.exception)
+    for name in ("bw-contrast.png", "neutral.png", "warm-film.png"):
+        np.testing.assert_array_equal(pio.read(one / name).array, pio.read(rep / name).array)
+    np.testing.assert_array_equal(pio.read(one / "neutral.png").array, pio.read(photo).array)
+    assert not np.array_equal(pio.read(one / "warm-film.png").array,
+                              pio.read(one / "bw-contrast.png").array)
+    # without --preset-each, a second positional argument is a usage error
+    r3 = cli("develop", photo, ex["neutral"], "-o", tmp_path / "x.png", "--backend", "cpu")
+    assert r3.exit_code == 2 and "--preset-each" in r3.stderr
+    assert not (tmp_path / "x.png").exists()
+
+
 def _batch_folder(tmp_path: Path, photo: Path) -> Path:
     d = tmp_path / "in"
     d.mkdir()

@@ -4,8 +4,9 @@ Modes
 -----
 * ``pixelpipe develop IN -o OUT``: one image, one output file.
 * ``pixelpipe develop IN -o OUTDIR --preset-each b.toml c.toml``: several looks
-  from one decode; ``--preset`` files are layered under each look; outputs
-  are ``OUTDIR/<look file stem>.<ext>``.
+  from one decode (the flag may also be repeated: ``--preset-each b.toml
+  --preset-each c.toml``); ``--preset`` files are layered under each look;
+  outputs are ``OUTDIR/<look file stem>.<ext>``.
 * ``pixelpipe develop --batch DIR -o OUTDIR``: every image in ``DIR``
   (``--recursive``: and below, same sub-folders in ``OUTDIR``); outputs are
   ``OUTDIR/<stem><suffix>.<ext>``. Resumable: an existing output is skipped
@@ -119,9 +120,11 @@ def _inputs(folder: Path, recursive: bool, exclude: Path) -> list[Path]:
 
 
 def develop(
-    input_path: Annotated[
-        Path | None, typer.Argument(metavar="[IN]", show_default=False,
-                                    help="Input image (camera RAW, JPEG, PNG, TIFF, EXR).")
+    inputs: Annotated[
+        list[Path] | None,
+        typer.Argument(metavar="[IN]", show_default=False,
+                       help="Input image (camera RAW, JPEG, PNG, TIFF, EXR); with "
+                            "--preset-each, further look files may follow it.")
     ] = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", metavar="OUT", show_default=False,
@@ -140,7 +143,9 @@ def develop(
     preset_each: Annotated[
         list[Path] | None,
         typer.Option("--preset-each", metavar="P.toml",
-                     help="One output per file (layered over --preset), from one decode; "
+                     help="One output per look file (layered over --preset), from one "
+                          "decode; several files may follow one --preset-each "
+                          "(--preset-each b.toml c.toml) or the flag may be repeated; "
                           "OUT is a folder, outputs are named after these files.")
     ] = None,
     batch: Annotated[
@@ -184,6 +189,24 @@ def develop(
 
     if output is None:
         raise UsageProblem("missing option '--output' / '-o'")
+    # Click gives an option one value, so in `IN --preset-each b.toml c.toml` the
+    # looks after the first arrive as extra positional arguments: with
+    # --preset-each, the positional .toml files are more looks and the one other
+    # positional argument is IN.
+    positional = list(inputs or [])
+    input_path = positional[0] if positional else None
+    if len(positional) > 1:
+        if not preset_each:
+            raise UsageProblem("one IN only (extra arguments: "
+                               f"{' '.join(str(p) for p in positional[1:])}); several look "
+                               "files go after --preset-each")
+        more = [p for p in positional if p.suffix.lower() == ".toml"]
+        rest = [p for p in positional if p.suffix.lower() != ".toml"]
+        if len(rest) != 1:
+            raise UsageProblem("with --preset-each, give one IN and look files ending in "
+                               f".toml (got: {' '.join(str(p) for p in positional)})")
+        input_path = rest[0]
+        preset_each = [*preset_each, *more]
     if batch is not None:
         if input_path is not None or preset_each:
             raise UsageProblem("--batch takes no IN and no --preset-each")
