@@ -126,3 +126,55 @@ def test_apply_on_cluster(client: Any) -> None:
     got = client.compute(pdask.apply(p, da.from_array(x, chunks=(21, 40, 3)),
                                      backend="cpu")).result()
     np.testing.assert_array_equal(got, p.run(x, backend="cpu"))
+
+
+
+def _dies_after_the_others(path: Path, backend: Any) -> Any:
+    """A workflow whose worker process exits (a crash, not an exception) for ``img1``,
+    once the client has received every other file's result (marker files)."""
+    import os
+    import time
+
+    if Path(path).stem == "img1":
+        marks = Path(path).parent.parent / "done"
+        deadline = time.monotonic() + 60
+        while len(list(marks.iterdir())) < 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os._exit(1)
+    return io.read(path)
+
+
+def test_batch_survives_a_dying_worker(tmp_path: Path) -> None:
+    import dask
+
+    src, out, marks = tmp_path / "in", tmp_path / "out", tmp_path / "done"
+    for d in (src, out, marks):
+        d.mkdir()
+    inputs = [p for p in _inputs(src) if p.name != "corrupt.tif"]
+    for i in (4, 5):
+        inputs.append(src / f"img{i}.tif")
+        io.write(inputs[-1], np.full((8, 9, 3), i * 1000, np.uint16))
+
+    def mark(r: Any) -> None:
+        (marks / Path(r.input).name).touch()
+
+    # no retry of a task whose worker died: the crash is reported at once
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=2,
+                                           dashboard_address=":0")
+        c = distributed.Client(cluster)
+        try:
+            results = pdask.batch(_dies_after_the_others, inputs, out, client=c,
+                                  backend="cpu", progress=mark)
+        finally:
+            c.close()
+            cluster.close()
+    assert [r.input for r in results] == [str(p) for p in inputs]
+    failed = [r for r in results if not r.ok]
+    assert [r.input for r in failed] == [str(src / "img1.tif")]
+    assert "img1.tif" in (failed[0].error or "") and "KilledWorker" in (failed[0].error or "")
+    assert len(list(marks.iterdir())) == 6  # the failure went through the callback too
+    for r in results:
+        if r.ok:
+            assert r.output is not None
+            np.testing.assert_array_equal(io.read(r.output).array, io.read(r.input).array)

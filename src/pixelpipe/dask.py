@@ -198,6 +198,23 @@ def _progress_bar(total: int) -> tuple[Callable[[FileResult], None], Callable[[]
     return step, bar.stop
 
 
+def _collect(fut: Any, path: str) -> FileResult:
+    """The :class:`FileResult` of a finished future, or a per-file error when the task
+    itself failed (worker died: ``KilledWorker``; cancelled; lost; not picklable)."""
+    try:
+        r = fut.result()
+    except BaseException as exc:  # CancelledError is not an Exception
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise
+        why = " ".join(str(exc).split()) or "no message"
+        return FileResult(path, None, f"{path}: task failed on the cluster: "
+                          f"{type(exc).__name__}: {why}")
+    if not isinstance(r, FileResult):
+        return FileResult(path, None, f"{path}: task returned {type(r).__name__}, "
+                          "not a FileResult")
+    return r
+
+
 def batch(pipeline_or_workflow: Any, inputs: Iterable[str | Path], out_dir: str | Path,
           client: Any = None, backend: str = "auto", suffix: str | None = None,
           bit_depth: Any = None, overwrite: bool = False, memory_limit: int | None = None,
@@ -228,6 +245,11 @@ def batch(pipeline_or_workflow: Any, inputs: Iterable[str | Path], out_dir: str 
     -------
     list of FileResult
         In input order; failures carry their error, the others their output.
+        A task that fails on the cluster itself (its worker process died and
+        the scheduler gave up on it — ``distributed.scheduler.allowed-failures``
+        retries, default 3 —, or it was cancelled or lost) is a failure of that
+        file only: its result carries the error and the other files' results
+        are kept.
     """
     paths = [str(p) for p in inputs]
     out = Path(out_dir)
@@ -253,8 +275,9 @@ def batch(pipeline_or_workflow: Any, inputs: Iterable[str | Path], out_dir: str 
             job = client.scatter(pipeline_or_workflow, broadcast=True)
             futures = [client.submit(_run_one, job, p, *args, pure=False, key=f"pixelpipe-{i}")
                        for i, p in enumerate(paths)]
+            owner = {fut.key: p for fut, p in zip(futures, paths, strict=True)}
             for fut in as_completed(futures):
-                r = fut.result()
+                r = _collect(fut, owner[fut.key])
                 results[r.input] = r
                 step(r)
     finally:

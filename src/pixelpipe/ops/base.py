@@ -138,6 +138,38 @@ class Op(BaseModel):
         """
         raise NotImplementedError
 
+    # --- output tiles of geometry ops (tiled / streamed execution) -----------
+    #: True when the op implements :meth:`source_region`, :meth:`reference_tile`
+    #: and :meth:`gpu_passes_tile`, so an executor can compute its output tile
+    #: by tile, each from the input rectangle that tile needs.
+    tiles_by_region: ClassVar[bool] = False
+
+    def source_region(self, out_region: tuple[int, int, int, int],
+                      in_shape: tuple[int, int]) -> tuple[int, int, int, int]:
+        """Input rectangle ``(y0, y1, x0, x1)`` (half-open, pixels) that the output
+        rectangle ``out_region`` needs, filter support included, clipped to the
+        input ``in_shape`` ``(height, width)`` and never empty.
+        """
+        raise NotImplementedError
+
+    def reference_tile(self, x: Array, src_region: tuple[int, int, int, int],
+                       out_region: tuple[int, int, int, int],
+                       in_shape: tuple[int, int]) -> Array:
+        """Reference output tile ``out_region`` from ``x`` = the input's ``src_region``.
+
+        ``x`` float32 ``(y1 - y0, x1 - x0, 4)`` of ``src_region`` (as given by
+        :meth:`source_region`) of an input of ``in_shape``; returns float32
+        ``(oy1 - oy0, ox1 - ox0, 4)``, bit-identical to the same rectangle of
+        :meth:`reference` on the whole input.
+        """
+        raise NotImplementedError
+
+    def gpu_passes_tile(self, src_region: tuple[int, int, int, int],
+                        out_region: tuple[int, int, int, int],
+                        in_shape: tuple[int, int]) -> list[GpuPass]:
+        """WebGPU passes of :meth:`reference_tile`; the pass input is ``src_region``."""
+        raise NotImplementedError
+
     # --- construction from configuration ------------------------------------
     @classmethod
     def from_config(cls, config: dict[str, Any], base_dir: Path | None = None) -> Op:
