@@ -23,7 +23,15 @@ from pydantic import Field, JsonValue
 
 from pixelpipe.errors import ParameterError
 from pixelpipe.ops.base import Array, GpuPass, Op, OpKind
-from pixelpipe.ops.geometry.remap import IntAffine, remap_pass
+from pixelpipe.ops.geometry.remap import (
+    IntAffine,
+    Region,
+    int_source_region,
+    region_size,
+    remap_pass,
+    remap_reference,
+    shifted,
+)
 
 _PX: dict[str, JsonValue] = {"unit": "pixels"}
 
@@ -50,6 +58,7 @@ class Crop(Op):
 
     op_name: ClassVar[str] = "crop"
     kind: ClassVar[OpKind] = OpKind.GEOMETRY
+    tiles_by_region: ClassVar[bool] = True
 
     x: int = Field(0, ge=0, description="column of the top-left pixel of the rectangle",
                    json_schema_extra=_PX)
@@ -73,3 +82,21 @@ class Crop(Op):
     def gpu_passes(self, height: int, width: int) -> list[GpuPass]:
         out = self.output_shape(height, width)
         return [remap_pass(IntAffine(1, 0, self.x, 0, 1, self.y), out)]
+
+    # --- output tiles: out[j, i] = in[y + j, x + i], an exact copy -------------
+    def _map(self) -> IntAffine:
+        return IntAffine(1, 0, self.x, 0, 1, self.y)
+
+    def source_region(self, out_region: Region, in_shape: tuple[int, int]) -> Region:
+        self.output_shape(*in_shape)
+        return int_source_region(self._map(), out_region, in_shape)
+
+    def reference_tile(self, x: Array, src_region: Region, out_region: Region,
+                       in_shape: tuple[int, int]) -> Array:
+        return remap_reference(x, shifted(self._map(), src_region, out_region),
+                               region_size(out_region))
+
+    def gpu_passes_tile(self, src_region: Region, out_region: Region,
+                        in_shape: tuple[int, int]) -> list[GpuPass]:
+        return [remap_pass(shifted(self._map(), src_region, out_region),
+                           region_size(out_region))]

@@ -16,7 +16,15 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from pixelpipe.ops.base import Array, GpuPass, Op, OpKind
-from pixelpipe.ops.geometry.remap import IntAffine, remap_pass
+from pixelpipe.ops.geometry.remap import (
+    IntAffine,
+    Region,
+    int_source_region,
+    region_size,
+    remap_pass,
+    remap_reference,
+    shifted,
+)
 
 
 class Flip(Op):
@@ -28,6 +36,7 @@ class Flip(Op):
 
     op_name: ClassVar[str] = "flip"
     kind: ClassVar[OpKind] = OpKind.GEOMETRY
+    tiles_by_region: ClassVar[bool] = True
 
     axis: Literal["horizontal", "vertical", "both"] = Field(
         "horizontal",
@@ -43,9 +52,25 @@ class Flip(Op):
             x = x[::-1]
         return x.copy()
 
-    def gpu_passes(self, height: int, width: int) -> list[GpuPass]:
+    def _map(self, height: int, width: int) -> IntAffine:
         fx = self.axis in ("horizontal", "both")
         fy = self.axis in ("vertical", "both")
-        m = IntAffine(-1 if fx else 1, 0, width - 1 if fx else 0,
-                      0, -1 if fy else 1, height - 1 if fy else 0)
-        return [remap_pass(m, (height, width))]
+        return IntAffine(-1 if fx else 1, 0, width - 1 if fx else 0,
+                         0, -1 if fy else 1, height - 1 if fy else 0)
+
+    def gpu_passes(self, height: int, width: int) -> list[GpuPass]:
+        return [remap_pass(self._map(height, width), (height, width))]
+
+    # --- output tiles: the mirrored rectangle, an exact copy --------------------
+    def source_region(self, out_region: Region, in_shape: tuple[int, int]) -> Region:
+        return int_source_region(self._map(*in_shape), out_region, in_shape)
+
+    def reference_tile(self, x: Array, src_region: Region, out_region: Region,
+                       in_shape: tuple[int, int]) -> Array:
+        return remap_reference(x, shifted(self._map(*in_shape), src_region, out_region),
+                               region_size(out_region))
+
+    def gpu_passes_tile(self, src_region: Region, out_region: Region,
+                        in_shape: tuple[int, int]) -> list[GpuPass]:
+        return [remap_pass(shifted(self._map(*in_shape), src_region, out_region),
+                           region_size(out_region))]

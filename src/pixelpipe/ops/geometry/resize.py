@@ -52,6 +52,7 @@ from pydantic import Field, model_validator
 
 from pixelpipe.ops.base import Array, GpuPass, Op, OpKind, load_wgsl
 from pixelpipe.ops.geometry.kernels import resample_weights
+from pixelpipe.ops.geometry.remap import Region, clip_region, region_size
 
 MAX_SIZE = 1 << 24
 
@@ -99,6 +100,7 @@ class Resize(Op):
 
     op_name: ClassVar[str] = "resize"
     kind: ClassVar[OpKind] = OpKind.GEOMETRY
+    tiles_by_region: ClassVar[bool] = True
 
     width: int | None = Field(None, ge=1, le=MAX_SIZE, description="output width",
                               json_schema_extra={"unit": "pixels"})
@@ -138,29 +140,70 @@ class Resize(Op):
         return starts, counts, w.astype(np.float32)
 
     def reference(self, x: Array) -> Array:
-        out = x
-        for axis, n_in, n_out in self._axes(*x.shape[:2]):
-            out = resample_axis(out, axis, *self._tables(n_in, n_out))
-        return out.copy() if out is x else out
+        h, w = x.shape[:2]
+        oh, ow = self.output_shape(h, w)
+        return self.reference_tile(x, (0, h, 0, w), (0, oh, 0, ow), (h, w))
 
     def gpu_passes(self, height: int, width: int) -> list[GpuPass]:
+        oh, ow = self.output_shape(height, width)
+        return self.gpu_passes_tile((0, height, 0, width), (0, oh, 0, ow), (height, width))
+
+    # --- output tiles ----------------------------------------------------------
+    # The tables are per output row / column: a tile uses its own rows of them,
+    # with the window starts made relative to the source region's origin, so
+    # every output sample sums the same taps with the same weights in the same
+    # order as on the whole image.
+    def _tile_tables(self, axis: int, n_in: int, n_out: int, src_region: Region,
+                     out_region: Region
+                     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], Array]:
+        starts, counts, w = self._tables(n_in, n_out)
+        o0, o1 = out_region[2:] if axis == 1 else out_region[:2]
+        s0 = src_region[2] if axis == 1 else src_region[0]
+        return starts[o0:o1] - s0, counts[o0:o1], w[o0:o1]
+
+    def source_region(self, out_region: Region, in_shape: tuple[int, int]) -> Region:
+        height, width = in_shape
+        oh, ow = self.output_shape(height, width)
+        span = [out_region[0], out_region[1], out_region[2], out_region[3]]
+        for axis, n_in, n_out in ((0, height, oh), (1, width, ow)):
+            if n_in == n_out:
+                continue
+            starts, counts, _ = self._tables(n_in, n_out)
+            o0, o1 = out_region[2:] if axis == 1 else out_region[:2]
+            s, c = starts[o0:o1], counts[o0:o1]
+            k = 2 * axis
+            span[k], span[k + 1] = int(s.min()), int((s + c).max())
+        return clip_region(span[0], span[1], span[2], span[3], in_shape)
+
+    def reference_tile(self, x: Array, src_region: Region, out_region: Region,
+                       in_shape: tuple[int, int]) -> Array:
+        out = x
+        for axis, n_in, n_out in self._axes(*in_shape):
+            out = resample_axis(out, axis, *self._tile_tables(axis, n_in, n_out, src_region,
+                                                              out_region))
+        return out.copy() if out is x else out
+
+    def gpu_passes_tile(self, src_region: Region, out_region: Region,
+                        in_shape: tuple[int, int]) -> list[GpuPass]:
         shader = load_wgsl(__package__, "resize.wgsl")
+        height, width = in_shape
         axes = self._axes(height, width)
         if not axes:  # same size: one exact copy pass (one tap of weight 1)
             axes = [(1, width, width)]
         passes: list[GpuPass] = []
-        size = (height, width)
+        size = region_size(src_region)
         for axis, n_in, n_out in axes:
-            starts, counts, w = self._tables(n_in, n_out)
+            starts, counts, w = self._tile_tables(axis, n_in, n_out, src_region, out_region)
+            n = len(starts)
             kq = -(-w.shape[1] // 4)
-            wpad = np.zeros((n_out, kq * 4), np.float32)
+            wpad = np.zeros((n, kq * 4), np.float32)
             wpad[:, :w.shape[1]] = w
-            head = np.array([[axis ^ 1, kq, n_out, 0]], np.uint32)
-            win = np.zeros((n_out, 4), np.uint32)
+            head = np.array([[axis ^ 1, kq, n, 0]], np.uint32)
+            win = np.zeros((n, 4), np.uint32)
             win[:, 0], win[:, 1] = starts, counts
             params = np.concatenate([head.view(np.float32), win.view(np.float32),
                                      wpad.reshape(-1, 4)])
-            size = (n_out, size[1]) if axis == 0 else (size[0], n_out)
+            size = (n, size[1]) if axis == 0 else (size[0], n)
             inputs = ("in",) if not passes else (f"p{len(passes) - 1}",)
             passes.append(GpuPass(shader, params, size, inputs))
         return passes

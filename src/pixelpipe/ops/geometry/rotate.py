@@ -59,7 +59,16 @@ from pydantic import Field
 
 from pixelpipe.ops.base import Array, GpuPass, Op, OpKind, load_wgsl
 from pixelpipe.ops.geometry.kernels import split_coordinate
-from pixelpipe.ops.geometry.remap import IntAffine, remap_pass, remap_reference
+from pixelpipe.ops.geometry.remap import (
+    IntAffine,
+    Region,
+    clip_region,
+    int_source_region,
+    region_size,
+    remap_pass,
+    remap_reference,
+    shifted,
+)
 
 _INTERP = {"nearest": 0, "bilinear": 1, "bicubic": 2}
 
@@ -97,6 +106,7 @@ class Rotate(Op):
 
     op_name: ClassVar[str] = "rotate"
     kind: ClassVar[OpKind] = OpKind.GEOMETRY
+    tiles_by_region: ClassVar[bool] = True
 
     angle: float = Field(0.0, ge=-360.0, le=360.0,
                          description="counter-clockwise rotation about the image centre",
@@ -171,15 +181,28 @@ class Rotate(Op):
             rows[ow:, 2 * k + 1] = fr
         return rows, oh, ow
 
-    # --- implementations -----------------------------------------------------
-    def reference(self, x: Array) -> Array:
-        h, w = x.shape[:2]
-        if self._quarter_turns() is not None:
-            m, out_size = self._exact(h, w)
-            return remap_reference(x, m, out_size, self.fill)
-        tab, oh, ow = self._tables(h, w)
+    def _tile_tables(self, src_region: Region, out_region: Region,
+                     in_shape: tuple[int, int]) -> Array:
+        """:meth:`_tables` of the tile ``out_region``, integer row terms relative to
+        ``src_region``: float32 ``(w + h, 4)`` rows, columns first.
+
+        Subtracting the source origin from the integer parts is exact, so the
+        positions (relative to the source region) are the untiled ones shifted.
+        """
+        tab, _, ow = self._tables(*in_shape)
+        y0, y1, x0, x1 = out_region
+        out = np.concatenate([tab[x0:x1], tab[ow + y0:ow + y1]])
+        ints = out.view(np.int32)
+        ints[x1 - x0:, 0] -= np.int32(src_region[2])
+        ints[x1 - x0:, 2] -= np.int32(src_region[0])
+        return out
+
+    @staticmethod
+    def _positions(tab: Array, tile_w: int) -> tuple[npt.NDArray[np.int32], Array,
+                                                     npt.NDArray[np.int32], Array]:
+        """Whole part and fraction of ``x_in`` and ``y_in`` of every tile pixel (h, w)."""
         ints = tab.view(np.int32)
-        col, row = slice(0, ow), slice(ow, ow + oh)
+        col, row = slice(0, tile_w), slice(tile_w, tab.shape[0])
 
         def axis(k: int) -> tuple[npt.NDArray[np.int32], Array]:
             fr = tab[col, 2 * k + 1][None, :] + tab[row, 2 * k + 1][:, None]  # float32 sum
@@ -189,7 +212,48 @@ class Rotate(Op):
 
         xe, ex = axis(0)
         ye, ey = axis(1)
-        inside = (xe >= 0) & (xe < w) & (ye >= 0) & (ye < h)
+        return xe, ex, ye, ey
+
+    def _support(self) -> tuple[int, int]:
+        """Taps read around the pixel ``floor(x_in)``: offsets ``lo .. hi`` inclusive."""
+        return {"nearest": (0, 0), "bilinear": (-1, 1), "bicubic": (-2, 2)}[self.interpolation]
+
+    # --- implementations -----------------------------------------------------
+    def reference(self, x: Array) -> Array:
+        h, w = x.shape[:2]
+        oh, ow = self.output_shape(h, w)
+        return self.reference_tile(x, (0, h, 0, w), (0, oh, 0, ow), (h, w))
+
+    def gpu_passes(self, height: int, width: int) -> list[GpuPass]:
+        oh, ow = self.output_shape(height, width)
+        return self.gpu_passes_tile((0, height, 0, width), (0, oh, 0, ow), (height, width))
+
+    # --- output tiles ----------------------------------------------------------
+    # The positions are the untiled ones (absolute coordinates, same split
+    # arithmetic); the source region is the bounding box of every tap of the
+    # tile, clipped to the image. Clamping a tap to that region then equals
+    # clamping it to the image, and the inside test uses the image bounds, so
+    # a tile equals the same rectangle of the untiled result.
+    def source_region(self, out_region: Region, in_shape: tuple[int, int]) -> Region:
+        if self._quarter_turns() is not None:
+            return int_source_region(self._exact(*in_shape)[0], out_region, in_shape)
+        tab = self._tile_tables((0, 0, 0, 0), out_region, in_shape)
+        xe, _, ye, _ = self._positions(tab, out_region[3] - out_region[2])
+        lo, hi = self._support()
+        return clip_region(int(ye.min()) + lo, int(ye.max()) + hi + 1,
+                           int(xe.min()) + lo, int(xe.max()) + hi + 1, in_shape)
+
+    def reference_tile(self, x: Array, src_region: Region, out_region: Region,
+                       in_shape: tuple[int, int]) -> Array:
+        if self._quarter_turns() is not None:
+            m = shifted(self._exact(*in_shape)[0], src_region, out_region)
+            return remap_reference(x, m, region_size(out_region), self.fill)
+        h, w = x.shape[:2]
+        full_h, full_w = in_shape
+        oh, ow = region_size(out_region)
+        xe, ex, ye, ey = self._positions(self._tile_tables(src_region, out_region, in_shape), ow)
+        sy, sx = src_region[0], src_region[2]
+        inside = (xe >= -sx) & (xe < full_w - sx) & (ye >= -sy) & (ye < full_h - sy)
         fill = np.asarray(self.fill, np.float32)
         out = np.empty((oh, ow, 4), np.float32)
         if self.interpolation == "nearest":
@@ -223,12 +287,16 @@ class Rotate(Op):
         out[...] = np.where(inside[..., None], acc, fill)
         return out
 
-    def gpu_passes(self, height: int, width: int) -> list[GpuPass]:
+    def gpu_passes_tile(self, src_region: Region, out_region: Region,
+                        in_shape: tuple[int, int]) -> list[GpuPass]:
         if self._quarter_turns() is not None:
-            m, out_size = self._exact(height, width)
-            return [remap_pass(m, out_size, self.fill)]
-        tab, oh, ow = self._tables(height, width)
-        head = np.array([self.fill, [self.cubic_a, 0.0, 0.0, 0.0]], np.float32)
+            m = shifted(self._exact(*in_shape)[0], src_region, out_region)
+            return [remap_pass(m, region_size(out_region), self.fill)]
+        tab = self._tile_tables(src_region, out_region, in_shape)
+        sy, sx = src_region[0], src_region[2]
+        bounds = np.array([[-sx, in_shape[1] - sx, -sy, in_shape[0] - sy]], np.int32)
+        head = np.concatenate([np.array([self.fill, [self.cubic_a, 0.0, 0.0, 0.0]], np.float32),
+                               bounds.view(np.float32)])
         shader = (f"const INTERP: u32 = {_INTERP[self.interpolation]}u;\n"
                   + load_wgsl(__package__, "rotate.wgsl"))
-        return [GpuPass(shader, np.concatenate([head, tab]), (oh, ow))]
+        return [GpuPass(shader, np.concatenate([head, tab]), region_size(out_region))]

@@ -7,8 +7,13 @@
 // host so that the sum keeps ~1e-7 pixel precision at any image size:
 // params[0]               = fill RGBA
 // params[1].x             = Keys cubic parameter a
-// params[2 + x]           = (bitcast i32 int, frac) of x_in and y_in column terms
-// params[2 + out_w + y]   = (bitcast i32 int, frac) of x_in and y_in row terms
+// params[2]               = bitcast i32 (x_lo, x_hi, y_lo, y_hi): the image's extent in
+//                           the input's coordinates (the input may be a region of the
+//                           image: positions outside [x_lo, x_hi) x [y_lo, y_hi) get fill;
+//                           taps are clamped to the input, which then equals clamping
+//                           them to the image)
+// params[3 + x]           = (bitcast i32 int, frac) of x_in and y_in column terms
+// params[3 + out_w + y]   = (bitcast i32 int, frac) of x_in and y_in row terms
 
 fn keys(t: f32, a: f32) -> f32 {
     let x = abs(t);
@@ -34,8 +39,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         return;
     }
     let o = p.y * dims.out_w + p.x;
-    let col = params[2u + p.x];
-    let row = params[2u + dims.out_w + p.y];
+    let col = params[3u + p.x];
+    let row = params[3u + dims.out_w + p.y];
     let fx = col.y + row.y;
     let fy = col.w + row.w;
     let flx = floor(fx);
@@ -44,7 +49,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     let ye = bitcast<i32>(col.z) + bitcast<i32>(row.z) + i32(fly);
     let ex = fx - flx;
     let ey = fy - fly;
-    if (xe < 0 || xe >= i32(dims.in_w) || ye < 0 || ye >= i32(dims.in_h)) {
+    let ext = bitcast<vec4<i32>>(params[2]);
+    if (xe < ext.x || xe >= ext.y || ye < ext.z || ye >= ext.w) {
         dst[o] = params[0];
         return;
     }
