@@ -49,6 +49,16 @@ def test_memory_limit_streams(tmp_path: Path) -> None:
         assert tf.is_bigtiff
         got = tf.asarray()
     np.testing.assert_array_equal(got, PIPE.run(a, backend="cpu", out_dtype=np.uint16))
+    # a streamed tile size is rounded up to a multiple of 16: --verbose says the one used
+    code, err = _run(["apply", str(tmp_path / "in.tif"), "-o", str(tmp_path / "s37.tif"),
+                      "--backend", "cpu", "--memory-limit", "3MB", "--tile-size", "37", "-v",
+                      *OPS])
+    assert code == 0, err
+    assert "strategy: streaming, tile 48 px + halo 8 px" in err
+    assert "tile 37 px rounded up to 48 px" in err
+    with tifffile.TiffFile(tmp_path / "s37.tif") as tf:
+        assert tf.pages.first.tilewidth == 48
+        np.testing.assert_array_equal(tf.asarray(), got)
     # streaming needs a TIFF output
     code, err = _run(["apply", str(tmp_path / "in.tif"), "-o", str(tmp_path / "s.png"),
                       "--backend", "cpu", "--memory-limit", "3MB", *OPS])

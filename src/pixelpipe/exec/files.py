@@ -10,13 +10,14 @@ band by band and writes a tiled BigTIFF (:mod:`pixelpipe.exec.streaming`).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from pixelpipe.errors import PipelineError
 from pixelpipe.exec.budget import format_size
 from pixelpipe.exec.strategy import Choice, choose
-from pixelpipe.exec.streaming import stream_file
+from pixelpipe.exec.streaming import stream_file, stream_tile
 from pixelpipe.exec.tiled import run_tiled
 
 #: Output extensions the streaming sink writes.
@@ -43,6 +44,13 @@ def apply_file(pipeline: Any, input_path: str | Path, output_path: str | Path, b
     src_bytes = max(1, head.channels) * max(1, head.bit_depth // 8)
     choice = choose(p, head.height, head.width, backend, memory_limit, tile_size,
                     in_memory=False, source_pixel_bytes=src_bytes)
+    if choice.strategy == "streaming":
+        assert choice.tile_size is not None
+        used = stream_tile(choice.tile_size)
+        if used != choice.tile_size:  # report the tile really used
+            choice = replace(choice, tile_size=used, reason=(
+                f"{choice.reason}; tile {choice.tile_size} px rounded up to {used} px "
+                "(streamed tiles are multiples of 16)"))
     if log is not None:
         log(choice.describe())
     if choice.strategy == "streaming":

@@ -92,6 +92,12 @@ def run_streaming(p: Plan, source: RegionSource, sink: RegionSink, backend: Back
     sink.write_tiles(stream_tiles(p, source, backend, tile, out_dtype, out_channels, progress))
 
 
+def stream_tile(tile: int) -> int:
+    """The tile size streaming uses for a requested ``tile``: rounded up to a multiple of 16
+    (a TIFF rule for tiles), at least 16."""
+    return -(-max(tile, 16) // 16) * 16
+
+
 def stream_file(pipeline: Any, input_path: str | Path, output_path: str | Path,
                 backend: Backend, tile: int, bit_depth: Any = None, overwrite: bool = False,
                 compression: str | None = None,
@@ -106,7 +112,7 @@ def stream_file(pipeline: Any, input_path: str | Path, output_path: str | Path,
 
     p = pipeline.plan() if hasattr(pipeline, "plan") else pipeline
     check_streamable(p)
-    tile = -(-max(tile, 16) // 16) * 16
+    tile = stream_tile(tile)
     with open_region_source(input_path) as src:
         dtype = np.dtype(BIT_DEPTH_DTYPES[bit_depth] if bit_depth is not None else src.dtype)
         sink = TiffRegionSink(output_path, src.height, src.width, src.channels, dtype, tile,
