@@ -111,11 +111,34 @@ def test_stage_order_and_skipping():
     order = ["white_balance", "exposure", "dehaze", "denoise", "tone", "tone_curve", "hsl",
              "color_grading", "lut3d", "texture", "clarity", "sharpen", "grain", "vignette"]
     present = [n for n in names if n in order]
-    assert present == [n for n in order if n in present]
+    # the heavy preset turns every stage on: each appears once, in the fixed order
+    assert present == order
     assert names[0] == "transfer" and names[-1] == "transfer"
     only_exposure = DevelopPreset.model_validate({"tone": {"exposure": 0.5}})
     names = [op.op_name for op in build_pipeline(only_exposure).ops]
     assert names == ["transfer", "colorspace", "exposure", "colorspace", "transfer"]
+
+
+def test_grey_input_becomes_rgb_when_a_colour_stage_runs(tmp_path):
+    moon = DATA / "photos" / "moon.png"
+    grey = pio.read(moon)
+    assert grey.channels == 1
+    warm = develop(moon, load_preset(example_presets()["warm-film"]), backend="cpu")
+    assert warm.channels == 3 and warm.meta.channel_names == ("R", "G", "B")
+    a = warm.array
+    # a warm look tints the grey: the channels differ (before it, only channel 0 was kept)
+    assert np.abs(a[..., 0] - a[..., 2]).mean() > 1e-3
+    assert not np.array_equal(a[..., 0], a[..., 1])
+    # the same result as developing the grey copied to R, G and B by hand
+    rgb = Image(np.repeat(grey.array, 3, axis=-1), grey.meta)
+    np.testing.assert_allclose(a, develop(rgb, load_preset(example_presets()["warm-film"]),
+                                          backend="cpu").array, rtol=0, atol=1e-6)
+    # the all-neutral preset keeps a grey image grey, byte for byte
+    neutral = develop(moon, load_preset(example_presets()["neutral"]), backend="cpu")
+    assert neutral.channels == 1
+    out = tmp_path / "moon.png"
+    pio.write(out, neutral)
+    assert np.array_equal(np.asarray(PILImage.open(out)), np.asarray(PILImage.open(moon)))
 
 
 def test_white_balance_slider_mapping():

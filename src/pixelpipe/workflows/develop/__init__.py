@@ -30,6 +30,7 @@ __all__ = [
     "build_pipeline",
     "develop",
     "develop_many",
+    "grey_to_rgb",
     "load_input",
     "load_preset",
     "load_presets",
@@ -59,17 +60,47 @@ def load_input(image_or_path: Image | str | Path) -> tuple[Image, SourceColour]:
         raise
 
 
+def grey_to_rgb(image: Image) -> Image:
+    """A grey (H, W, 1) or grey + alpha (H, W, 2) image as RGB (H, W, 3) / RGBA (H, W, 4).
+
+    The grey value is copied to R, G and B (alpha kept), in the image's own
+    sample type; other channel counts are returned unchanged. The develop
+    workflow does this before any colour stage so that white balance, HSL,
+    grading, LUTs and the output gamut act on all three channels (a grey
+    image would otherwise keep only the first channel of the result).
+    """
+    from dataclasses import replace
+
+    import numpy as np
+
+    c = image.channels
+    if c not in (1, 2):
+        return image
+    px = image.pixels
+    grey = px[..., :1]
+    parts = [grey, grey, grey] + ([px[..., 1:2]] if c == 2 else [])
+    rgb = np.ascontiguousarray(np.concatenate(parts, axis=-1))
+    meta = replace(image.meta, channel_names=("R", "G", "B", "A")[: len(parts)])
+    if rgb.dtype == np.float32:
+        return Image(rgb, meta)
+    return Image(meta=meta, samples=rgb)
+
+
 def run_prepared(prepared: Image, source: SourceColour, preset: DevelopPreset,
                  backend: Any = "auto", out_dtype: Any = None) -> Image:
     """Develop an input already through :func:`load_input` (see :func:`develop`).
 
     ``out_dtype`` (e.g. ``numpy.uint8`` for a JPEG) has the result quantised
     on the device, so only the output's own bytes are downloaded; default:
-    float32 pixels.
+    float32 pixels. A grey input is expanded to RGB (:func:`grey_to_rgb`)
+    when any stage runs; with the all-neutral preset (empty pipeline) it is
+    returned unchanged, still grey.
     """
     from pixelpipe.workflows.develop.colour import output_meta
 
     pipe = build_pipeline(preset, source)
+    if len(pipe) and prepared.channels in (1, 2):
+        prepared = grey_to_rgb(prepared)
     out = pipe.run(prepared, backend=backend, out_dtype=out_dtype) if len(pipe) else prepared
     meta = output_meta(prepared.meta, preset.output.gamut, preset.output.bit_depth)
     if out.samples is not None:
