@@ -12,7 +12,12 @@ Sources
   (min-is-black) or RGB, 1, 3 or 4 samples of uint8, uint16, float16 or
   float32. A band of rows decodes only the chunks it overlaps: the page's
   chunk table (``dataoffsets`` / ``databytecounts``) is read directly and
-  each chunk goes through ``TiffPage.decode``.
+  each chunk goes through ``TiffPage.decode``. Uncompressed strips are not
+  decoded whole: only the band's rows (their byte range inside the strip)
+  are read, straight into the band, so a single-strip file costs one band.
+  A compressed strip must be decoded whole, so memory then grows with the
+  strip (``rowsperstrip x width x bytes per pixel``, the whole image for a
+  single-strip file) — decoded once per band that overlaps it.
 * :class:`ExrRegionSource` — single-part scanline or tiled OpenEXR with
   channels R, G, B (A) or Y. The ``OpenEXR.File`` API of the bindings
   decodes whole parts only; their ``InputFile`` interface reads a range of
@@ -143,6 +148,13 @@ class TiffRegionSource(RegionSource):
         else:
             self.chunk_h, self.chunk_w = int(page.rowsperstrip or self.height), self.width
             self.chunk_h = min(self.chunk_h, self.height)
+        # Uncompressed strips are read row by row (only the band's byte range), so a
+        # single-strip file does not cost the whole strip per band.
+        predictor = int(page.predictor or 1)
+        self._raw_strips = (not page.is_tiled and int(page.compression) == 1
+                            and predictor == 1 and int(page.fillorder or 1) == 1
+                            and int(page.bitspersample) == 8 * self.dtype.itemsize)
+        self._swap = self._tif.byteorder != ("<" if np.little_endian else ">")
         self._across = -(-self.width // self.chunk_w)
         n_chunks = -(-self.height // self.chunk_h) * self._across
         if len(page.dataoffsets) < n_chunks:
@@ -157,6 +169,9 @@ class TiffRegionSource(RegionSource):
         out = np.empty((y1 - y0, self.width, self.channels), self.dtype)
         ch, cw = self.chunk_h, self.chunk_w
         for row in range(y0 // ch, (y1 - 1) // ch + 1):
+            if self._raw_strips:
+                self._read_raw(out, y0, y1, row)
+                continue
             for col in range(self._across):
                 index = row * self._across + col
                 offset, count = page.dataoffsets[index], page.databytecounts[index]
@@ -179,6 +194,28 @@ class TiffRegionSource(RegionSource):
                     raise InputError(self.path, f"TIFF chunk {index} is smaller than its tile")
                 out[sy0 - y0:sy1 - y0, cx:sx1] = seg[sy0 - cy:sy1 - cy, :sx1 - cx]
         return out
+
+    def _read_raw(self, out: npt.NDArray[Any], y0: int, y1: int, strip: int) -> None:
+        """Rows of uncompressed ``strip`` inside ``[y0, y1)``, read straight into ``out``."""
+        page, fh = self._page, self._tif.filehandle
+        offset, count = int(page.dataoffsets[strip]), int(page.databytecounts[strip])
+        cy = strip * self.chunk_h
+        sy0, sy1 = max(y0, cy), min(y1, cy + self.chunk_h, self.height)
+        row_bytes = self.width * self.pixel_bytes
+        if (sy1 - cy) * row_bytes > count:
+            raise InputError(self.path, f"TIFF strip {strip} holds {count} bytes, fewer than "
+                             f"its rows need ({(sy1 - cy) * row_bytes})")
+        rows = out[sy0 - y0:sy1 - y0]
+        view = memoryview(rows.reshape(-1).view(np.uint8))
+        try:
+            fh.seek(offset + (sy0 - cy) * row_bytes)
+            got = fh.readinto(view)
+        except Exception as exc:
+            raise InputError(self.path, f"cannot read TIFF strip {strip}: {exc}") from None
+        if got != len(view):
+            raise InputError(self.path, f"file ends inside TIFF strip {strip} (truncated)")
+        if self._swap:
+            rows.byteswap(inplace=True)
 
     def close(self) -> None:
         self._tif.close()
