@@ -212,3 +212,109 @@ def test_execute_matches_run_for_every_strategy() -> None:
 def test_kinds_covered() -> None:
     kinds = {CASES[n][0]().kind for n in CASES}
     assert kinds == {OpKind.POINTWISE, OpKind.NEIGHBORHOOD, OpKind.GLOBAL, OpKind.GEOMETRY}
+
+
+# --- geometry ops tile by tile of their output grid ---------------------------
+# Each output tile is computed from its source region only
+# (pixelpipe.exec.regional): cpu bit-identical to the untiled run (NaN and
+# Inf included), wgpu within the ops' consistency tolerance, 1e-5 relative.
+GEOMETRY_CASES: dict[str, Any] = {
+    "crop": lambda: ops.Crop(x=5, y=7, width=80, height=60),
+    "flip-horizontal": lambda: ops.Flip(axis="horizontal"),
+    "flip-vertical": lambda: ops.Flip(axis="vertical"),
+    "flip-both": lambda: ops.Flip(axis="both"),
+    "rotate-90-expand": lambda: ops.Rotate(angle=90.0, expand=True),
+    "rotate-270": lambda: ops.Rotate(angle=-90.0),
+    "rotate-30-nearest": lambda: ops.Rotate(angle=30.0, interpolation="nearest"),
+    **{f"rotate-30-{interp}{'-expand' if expand else ''}":
+       (lambda i=interp, e=expand: ops.Rotate(angle=30.0, interpolation=i, expand=e,
+                                              fill=(0.1, 0.2, 0.3, 1.0)))
+       for interp in ("bilinear", "bicubic") for expand in (False, True)},
+    **{f"resize-{way}-{f}": (lambda f=f, size=size: ops.Resize(width=size[1], height=size[0],
+                                                                filter=f))
+       for f in ("nearest", "bilinear", "bicubic", "lanczos3", "area")
+       for way, size in (("up", (190, 157)), ("down", (29, 47)))},
+    "resize-width-only": lambda: ops.Resize(width=150, filter="bicubic"),
+}
+#: wgpu tiled vs the cpu reference (the geometry ops' tests/ops tolerance)
+RTOL_GEOMETRY = 1e-5
+
+
+class _RecordingBackend:
+    """Wraps a backend and records the input size of each run."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.sizes: list[tuple[int, int]] = []
+
+    def run(self, p: Any, x: Any) -> Any:
+        self.sizes.append(x.shape[:2])
+        return self.inner.run(p, x)
+
+    def run_samples(self, p: Any, x: Any, *args: Any) -> Any:
+        self.sizes.append(x.shape[:2])
+        return self.inner.run_samples(p, x, *args)
+
+
+def _with_non_finite(x: np.ndarray) -> np.ndarray:
+    x = x.copy()
+    x[10, 20] = np.nan
+    x[40, 3, 1] = np.inf
+    x[70, 90, 2] = -np.inf
+    return x
+
+
+@pytest.mark.parametrize("name", sorted(GEOMETRY_CASES))
+def test_geometry_tiled_cpu(name: str) -> None:
+    op = GEOMETRY_CASES[name]()
+    x = _with_non_finite(random_rgba(SHAPE, seed=11))
+    p = Pipeline([op]).plan()
+    want = CPU.run(p, x)
+    assert want.shape[:2] == op.output_shape(*SHAPE)
+    for tile in (64, 37):
+        rec = _RecordingBackend(CPU)
+        got = run_tiled(p, x, rec, tile)  # type: ignore[arg-type]
+        np.testing.assert_array_equal(got, want, err_msg=f"{name}, tile {tile}")
+        # really tiled: one run per output tile, none on the whole input
+        oh, ow = want.shape[:2]
+        assert len(rec.sizes) == -(-oh // tile) * -(-ow // tile)
+        if tile == 37:
+            assert all(h * w < SHAPE[0] * SHAPE[1] for h, w in rec.sizes), rec.sizes
+
+
+@pytest.mark.parametrize("name", sorted(GEOMETRY_CASES))
+def test_geometry_tiled_wgpu(name: str, wgpu_backend: Any) -> None:
+    op = GEOMETRY_CASES[name]()
+    x = random_rgba(SHAPE, seed=12)
+    p = Pipeline([op]).plan()
+    got = run_tiled(p, x, wgpu_backend, 37)
+    assert_close(got, wgpu_backend.run(p, x), RTOL_SAME_DEVICE,
+                 what=f"{name} tiled vs untiled wgpu")
+    assert_close(got, CPU.run(p, x), RTOL_GEOMETRY, what=f"{name} tiled wgpu vs reference")
+
+
+def test_geometry_source_regions_bounded() -> None:
+    """A tile's source region is about the tile mapped back, not the image."""
+    shape = (1000, 1200)
+    tile = (400, 464, 500, 564)
+    r = ops.Rotate(angle=30.0, interpolation="bicubic").source_region(tile, shape)
+    # 64 x (cos 30 + sin 30) = 87.4 px, plus 2 x 2 taps of support
+    assert 80 <= r[1] - r[0] <= 93 and 80 <= r[3] - r[2] <= 93, r
+    r = ops.Resize(width=600, height=500, filter="lanczos3").source_region(tile, shape)
+    # scale 2: 128 px, plus 3 x 2 px of kernel support on each side
+    assert r[1] - r[0] <= 128 + 14 and r[3] - r[2] <= 128 + 14, r
+    assert ops.Flip(axis="both").source_region(tile, shape) == (536, 600, 636, 700)
+    assert ops.Crop(x=3, y=4, width=900, height=800).source_region(tile, shape) == (
+        404, 468, 503, 567)
+
+
+def test_geometry_chain_tiled() -> None:
+    chain = [ops.GaussianBlur(sigma=2.0), ops.Rotate(angle=30.0, interpolation="bicubic"),
+             ops.Exposure(stops=0.3), ops.Resize(width=70, filter="lanczos3"),
+             ops.Crop(x=3, y=2, width=50, height=40), ops.Flip(axis="vertical"),
+             ops.Sharpen(amount=50.0)]
+    p = Pipeline(chain).plan()
+    x = random_rgba(SHAPE, seed=13)
+    want = CPU.run(p, x)
+    for tile in (64, 37):
+        np.testing.assert_array_equal(run_tiled(p, x, CPU, tile), want, err_msg=str(tile))

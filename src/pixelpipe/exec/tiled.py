@@ -26,9 +26,11 @@ A plan is cut into *segments* (:func:`segments`): maximal runs of
 pointwise / neighbourhood stages are run tile by tile; every other op runs
 on its whole, materialised input:
 
-* geometry ops (crop, flip, rotate, resize) change the sampling grid.
-  Crop and flip are pure copies and run as the NumPy reference (identical
-  on every backend); rotate and resize run on the backend when their input
+* geometry ops (crop, flip, rotate, resize) change the sampling grid. They
+  run tile by tile of their *output* grid, each tile from the input region
+  it needs (``op.source_region``, :mod:`pixelpipe.exec.regional`), equal to
+  the untiled result. A geometry op without ``tiles_by_region`` would run
+  whole: crop and flip as NumPy copies, others on the backend when input
   and output fit one device buffer, else as the NumPy reference;
 * global ops (dehaze, denoise) need statistics of their whole input; the
   input is materialised anyway between segments, so the op runs whole
@@ -59,6 +61,7 @@ import numpy as np
 
 from pixelpipe.backends.base import Backend
 from pixelpipe.errors import ParameterError
+from pixelpipe.exec.regional import regional, run_geometry_tiled
 from pixelpipe.ops.base import Array, Op, OpKind
 from pixelpipe.pipeline.plan import Plan, plan
 
@@ -243,6 +246,8 @@ def run_tiled(p: Plan, rgba: Array, backend: Backend, tile: int | tuple[int, int
     for seg in segments(p):
         if seg.tiled:
             x = run_tiled_segment(seg, x, backend, tile, progress)
+        elif regional(seg.ops[0]):
+            x = run_geometry_tiled(seg.ops[0], x, backend, tile, progress)
         else:
             x = run_whole_op(seg.ops[0], x, backend, log)
     return x
