@@ -7,6 +7,16 @@ palette images (expanded through their colour map to 16-bit RGB), and
 min-is-white grey (inverted). The size comes from the first IFD before any
 strip or tile is decoded. tifffile reports damaged data through the
 ``tifffile`` logger; any WARNING from it fails the read.
+
+EXIF (TIFF 6.0 and EXIF 2.32 share tag numbers): the first IFD's
+Orientation (274), Make (271), Model (272), DateTime (306), Artist (315),
+Copyright (33432) and the EXIF IFD (34665) that tifffile decodes are
+gathered into ``meta.exif`` as an EXIF block built with Pillow's
+``Image.Exif`` (so the develop workflow applies the orientation as for a
+JPEG). A tag Pillow cannot encode is left out. On write, Orientation (1
+unless the image's EXIF says otherwise), Make, Model, DateTime, Artist and
+Copyright from ``meta.exif`` go into the first IFD; the EXIF IFD itself is
+not written.
 """
 
 from __future__ import annotations
@@ -60,6 +70,90 @@ def _describe(page: Any, tif: tifffile.TiffFile) -> dict[str, Any]:
     }
 
 
+#: First-IFD tags carried between ``meta.exif`` and TIFF files: code -> tifffile dtype.
+IFD0_EXIF_TAGS: dict[int, str] = {274: "H", 271: "s", 272: "s", 306: "s", 315: "s",
+                                  33432: "s"}
+
+
+def _exif_value(v: Any) -> Any:
+    """A tifffile tag value as Pillow's EXIF writer takes it (None: leave the tag out)."""
+    from PIL.TiffImagePlugin import IFDRational
+
+    if isinstance(v, bytes):
+        return v
+    if isinstance(v, str):
+        return v.strip("\x00")
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int | np.integer):
+        return int(v)
+    if isinstance(v, float | np.floating):
+        return float(v)
+    if isinstance(v, tuple) and len(v) == 2 and all(isinstance(x, int | np.integer) for x in v):
+        return IFDRational(int(v[0]), int(v[1])) if v[1] else None  # a RATIONAL
+    if isinstance(v, tuple) and v and all(isinstance(x, int | np.integer) for x in v):
+        return tuple(int(x) for x in v)
+    return None
+
+
+def _read_exif(page: Any) -> bytes | None:
+    """EXIF block (Pillow ``Image.Exif`` bytes) from the first IFD's tags, None when none."""
+    from PIL import Image as PILImage
+
+    tags = page.tags
+    wanted = [c for c in IFD0_EXIF_TAGS if c in tags]
+    if not wanted and 34665 not in tags:
+        return None
+    ex = PILImage.Exif()
+    for code in wanted:
+        v = _exif_value(tags[code].value)
+        if v is not None:
+            ex[code] = v
+    sub = tags[34665].value if 34665 in tags else None
+    if isinstance(sub, dict):
+        ifd = ex.get_ifd(0x8769)
+        for name, value in sub.items():
+            sub_code = tifffile.TIFF.TAGS.get(name, None) if isinstance(name, str) else name
+            v = _exif_value(value)
+            if isinstance(sub_code, int) and v is not None:
+                ifd[sub_code] = v
+    try:
+        return bytes(ex.tobytes())
+    except Exception:
+        # one badly typed EXIF IFD tag: keep the first IFD's tags rather than nothing
+        ex2 = PILImage.Exif()
+        for code in wanted:
+            if code in ex:
+                ex2[code] = ex[code]
+        try:
+            return bytes(ex2.tobytes())
+        except Exception:
+            return None
+
+
+def _exif_extratags(exif: bytes | None) -> list[tuple[int, str, int, Any, bool]]:
+    """tifffile ``extratags`` for the first-IFD EXIF tags of ``exif`` (Orientation always)."""
+    from PIL import Image as PILImage
+
+    found: dict[int, Any] = {}
+    if exif:
+        try:
+            ex = PILImage.Exif()
+            ex.load(exif)
+            found = {c: ex[c] for c in IFD0_EXIF_TAGS if c in ex}
+        except Exception:
+            found = {}
+    orient = found.get(274, 1)
+    tags: list[tuple[int, str, int, Any, bool]] = [
+        (274, "H", 1, int(orient) if isinstance(orient, int) and 1 <= orient <= 8 else 1,
+         True)]
+    for code, dtype in IFD0_EXIF_TAGS.items():
+        v = found.get(code)
+        if dtype == "s" and isinstance(v, str) and v and v.isascii():
+            tags.append((code, "s", 0, v, True))
+    return tags
+
+
 def header(path: Path) -> dict[str, Any]:
     """What the first IFD says, no pixel decoded."""
     with decoder_guard(path, _LOGGERS), tifffile.TiffFile(path) as tif:
@@ -77,6 +171,7 @@ def read(path: Path, budget: int) -> Image:
             raise InputError(path, f"TIFF photometric interpretation {photometric!r} is not "
                              "supported (grey, RGB and palette are)")
         arr = page.asarray()
+        exif = _read_exif(page)
         if page.axes.startswith("S") and arr.ndim == 3:
             arr = np.moveaxis(arr, 0, -1)
         if photometric == "palette":
@@ -122,7 +217,7 @@ def read(path: Path, budget: int) -> Image:
     default_enc = "srgb" if sample_type == "uint" else "linear"
     meta = ImageMeta(
         format="tiff", color_encoding=encoding_from_icc(icc, default_enc), bit_depth=bits,
-        sample_type=sample_type, icc_profile=icc or None, channel_names=names,
+        sample_type=sample_type, icc_profile=icc or None, exif=exif, channel_names=names,
         extra={k: d[k] for k in ("compression", "tiled", "bigtiff", "planar", "photometric",
                                  "pages")} | ({"dropped_samples": c - 4} if c > 4 else {}),
     )
@@ -173,4 +268,5 @@ def write(tmp: Path, target: Path, img: Image, sample_type: str, bits: int,
     if meta.icc_profile:
         kw["iccprofile"] = meta.icc_profile
     kw["bigtiff"] = data.nbytes > 2**32 - 2**25 or bool(meta.extra.get("bigtiff"))
+    kw["extratags"] = _exif_extratags(meta.exif)
     tifffile.imwrite(tmp, data, **kw)
