@@ -34,6 +34,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from pixelpipe.backends.base import Backend
+from pixelpipe.errors import PipelineError
 from pixelpipe.ops.base import Array, GpuPass, Op, OpKind
 from pixelpipe.pipeline.plan import plan
 
@@ -158,3 +159,59 @@ def run_plan_region(segs: Sequence[Any], backend: Backend, samples: Any,
                 data = data[:, :, None]
         data = np.ascontiguousarray(data)
     return data
+
+
+def stream_geometry_tiles(p: Any, source: Any, backend: Backend, tile: int, out_dtype: Any,
+                          out_channels: int | None = None,
+                          progress: Callable[[int, int], None] | None = None) -> Any:
+    """Output tiles of plan ``p`` (with geometry ops) over a region ``source``, row-major.
+
+    For each tile of the *output* grid the regions are chained back through
+    the plan (:func:`plan_regions`); the source's rectangle is read with
+    ``source.read_region`` and run forward (:func:`run_plan_region`). Every
+    segment must be tileable (not periodic) or a regional geometry op.
+    Memory: one source rectangle and its tile's intermediates, bounded by
+    the tile size (see the module docstring), not by the image.
+    """
+    from pixelpipe.exec.tiled import segments, tile_grid
+
+    segs = segments(p)
+    in_shape = (int(source.height), int(source.width))
+    oh, ow = p.output_shape(*in_shape)
+    channels = source.channels if out_channels is None else out_channels
+    cores = list(tile_grid(oh, ow, tile))
+    for i, core in enumerate(cores):
+        regions, shapes = plan_regions(segs, in_shape, core)
+        y0, y1, x0, x1 = regions[0]
+        samples = source.read_region(y0, y1, x0, x1)
+        yield run_plan_region(segs, backend, samples, regions, shapes, out_dtype, channels)
+        if progress is not None:
+            progress(i + 1, len(cores))
+
+
+def has_geometry(p: Any) -> bool:
+    """True when plan ``p`` holds a regional geometry op (see :func:`stream_geometry_tiles`)."""
+    return any(regional(op) for s in p.stages for op in s.ops)
+
+
+def check_geometry_streamable(p: Any) -> None:
+    """Raise :class:`PipelineError` naming the first op a plan with geometry cannot stream.
+
+    Such a plan streams when every segment is tileable (not ``wrap``) or a
+    regional geometry op; global ops are refused (their statistics would
+    be gathered over a resampled grid: run them in memory or split the
+    pipeline at the geometry op).
+    """
+    from pixelpipe.exec.tiled import segments
+
+    for seg in segments(p):
+        op = seg.ops[0]
+        if seg.periodic:
+            op = next(o for o in seg.ops if getattr(o, "mode", None) == "wrap")
+            raise PipelineError(f"op {op.op_name!r} with mode 'wrap' cannot be streamed: it "
+                                "reads the opposite border of the image")
+        if not seg.tiled and not regional(op):
+            raise PipelineError(
+                f"op {op.op_name!r} ({op.kind.value}) cannot be streamed together with a "
+                "geometry op (crop, flip, resize, rotate): it needs its whole input; run it "
+                "on an image that fits the memory limit, or split the pipeline")

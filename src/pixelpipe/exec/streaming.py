@@ -14,6 +14,15 @@ the ops' temporaries, about ``4 x 16 B x (tile + 2 halo)^2``), plus the
 output tile. It does not depend on the image's height, and on its width
 only through the band.
 
+Geometry ops (crop, flip, resize, rotate) stream in a plan whose other ops
+are pointwise or neighbourhood ops (:mod:`pixelpipe.exec.regional`): tiles
+of the plan's *output* grid, each computed from the source rectangle it
+needs, found by chaining regions back through the plan (a tileable segment
+adds its halo, a geometry op maps to ``op.source_region``), read with
+``source.read_region``. The rectangle is bounded by the tile (rotate: about
+``tile x (|cos| + |sin|)`` a side), never by the image. Global ops and
+``wrap`` in such a plan raise :class:`~pixelpipe.errors.PipelineError`.
+
 Plans that stream: pointwise and neighbourhood ops (edge modes other than
 ``wrap``). Geometry ops (their output tiles map to other source regions),
 global ops (statistics of the whole input) and ``wrap`` (the opposite border)
@@ -32,6 +41,11 @@ import numpy.typing as npt
 
 from pixelpipe.backends.base import Backend
 from pixelpipe.errors import PipelineError
+from pixelpipe.exec.regional import (
+    check_geometry_streamable,
+    has_geometry,
+    stream_geometry_tiles,
+)
 from pixelpipe.exec.tiled import padded, run_region, segments
 from pixelpipe.io.regions import RegionSink, RegionSource
 from pixelpipe.pipeline.plan import Plan
@@ -43,6 +57,9 @@ BIT_DEPTH_DTYPES: dict[Any, Any] = {8: np.uint8, 16: np.uint16, "half": np.float
 
 def check_streamable(p: Plan) -> None:
     """Raise :class:`PipelineError` naming the first op that cannot stream."""
+    if has_geometry(p):
+        check_geometry_streamable(p)
+        return
     for seg in segments(p):
         if not seg.tiled:
             op = seg.ops[0]
@@ -61,6 +78,10 @@ def stream_tiles(p: Plan, source: RegionSource, backend: Backend, tile: int,
                  ) -> Iterator[npt.NDArray[Any]]:
     """Output tiles of ``p`` over ``source``, row-major, cores only (edge tiles smaller)."""
     check_streamable(p)
+    if has_geometry(p):
+        yield from stream_geometry_tiles(p, source, backend, tile, out_dtype, out_channels,
+                                         progress)
+        return
     ops = [op for s in p.stages for op in s.ops]
     halo = p.halo
     h, w = source.height, source.width
@@ -115,7 +136,8 @@ def stream_file(pipeline: Any, input_path: str | Path, output_path: str | Path,
     tile = stream_tile(tile)
     with open_region_source(input_path) as src:
         dtype = np.dtype(BIT_DEPTH_DTYPES[bit_depth] if bit_depth is not None else src.dtype)
-        sink = TiffRegionSink(output_path, src.height, src.width, src.channels, dtype, tile,
+        oh, ow = p.output_shape(src.height, src.width)
+        sink = TiffRegionSink(output_path, oh, ow, src.channels, dtype, tile,
                               compression=compression, icc_profile=src.icc_profile,
                               overwrite=overwrite)
         run_streaming(p, src, sink, backend, tile, dtype, src.channels, progress)

@@ -68,6 +68,17 @@ class RegionSource:
         """Rows ``[y0, y1)``, all columns: samples ``(y1 - y0, width, channels)``."""
         raise NotImplementedError
 
+    def read_region(self, y0: int, y1: int, x0: int, x1: int) -> npt.NDArray[Any]:
+        """Rectangle ``[y0, y1) x [x0, x1)``: samples ``(y1 - y0, x1 - x0, channels)``.
+
+        Random access for geometry ops (a flipped or rotated tile reads
+        anywhere in the image). This default reads the rows ``[y0, y1)``
+        and cuts the columns: memory is one band of those rows.
+        """
+        if not 0 <= x0 < x1 <= self.width:
+            raise InputError(self.path, f"columns {x0}..{x1} outside the image's {self.width}")
+        return np.ascontiguousarray(self.read_rows(y0, y1)[:, x0:x1])
+
     def close(self) -> None:
         """Release the file (idempotent)."""
 
