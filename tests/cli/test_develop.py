@@ -88,6 +88,17 @@ def test_preset_each_takes_several_looks_after_one_flag(cli, photo, tmp_path):
     assert not (tmp_path / "x.png").exists()
 
 
+def test_no_camera_wb_flag_matches_the_preset_key(cli, tmp_path):
+    dng = DATA / "raw" / "canon_eos_6d.dng"
+    a, b, c = tmp_path / "a.png", tmp_path / "b.png", tmp_path / "c.png"
+    assert cli("develop", dng, "-o", a, "--no-camera-wb", "--backend", "cpu").exit_code == 0
+    r = cli("develop", dng, "-o", b, "--set", "white_balance.as_shot=false", "--backend", "cpu")
+    assert r.exit_code == 0, r.stderr
+    assert cli("develop", dng, "-o", c, "--backend", "cpu").exit_code == 0
+    np.testing.assert_array_equal(pio.read(a).array, pio.read(b).array)
+    assert not np.array_equal(pio.read(a).array, pio.read(c).array)
+
+
 def _batch_folder(tmp_path: Path, photo: Path) -> Path:
     d = tmp_path / "in"
     d.mkdir()

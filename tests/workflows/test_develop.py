@@ -168,6 +168,44 @@ def test_raw_develops_with_metadata():
     assert img.meta.icc_profile == output_profile("srgb")
 
 
+def test_raw_white_balance_as_shot_false_uses_rawpy_daylight_path():
+    import rawpy
+
+    with rawpy.imread(str(DNG)) as raw:
+        want = raw.postprocess(gamma=(1, 1), no_auto_bright=True, output_bps=16,
+                               use_camera_wb=False, output_color=rawpy.ColorSpace.Rec2020,
+                               highlight_mode=rawpy.HighlightMode.Clip)
+    preset = DevelopPreset.model_validate({"white_balance": {"as_shot": False}})
+    prepared, _ = load_input(DNG, preset.white_balance.as_shot)
+    np.testing.assert_array_equal(np.rint(prepared.array * 65535).astype(np.uint16), want)
+    off = develop(DNG, preset, backend="cpu").array
+    on = develop(DNG, DevelopPreset(), backend="cpu").array
+    assert np.abs(off - on).mean() > 1e-3  # the as-shot multipliers differ from daylight
+    # the same as developing the rawpy daylight decode with the default preset
+    dec = pio.read(DNG)
+    by_hand = develop(Image(want.astype(np.float32) / 65535, dec.meta), DevelopPreset(),
+                      backend="cpu").array
+    np.testing.assert_allclose(off, by_hand, rtol=0, atol=1e-6)
+    many = develop_many(DNG, [preset, DevelopPreset()], backend="cpu")
+    np.testing.assert_array_equal(many[0].array, off)
+    np.testing.assert_array_equal(many[1].array, on)
+
+
+def test_as_shot_is_validated_and_in_the_schema(tmp_path):
+    from pixelpipe.errors import PixelpipeError
+
+    good = tmp_path / "good.toml"
+    good.write_text("[white_balance]\nas_shot = false\n")
+    assert load_preset(good).white_balance.as_shot is False
+    assert DevelopPreset().white_balance.as_shot is True
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[white_balance]\nas_shot = "maybe"\n')
+    with pytest.raises(PixelpipeError, match="as_shot"):
+        load_preset(bad)
+    wb = DevelopPreset.json_schema()["$defs"]["WhiteBalanceSettings"]["properties"]
+    assert wb["as_shot"]["type"] == "boolean" and wb["as_shot"]["default"] is True
+
+
 def test_exif_orientation_applied_and_reset(tmp_path):
     arr = np.random.default_rng(1).integers(0, 256, (6, 10, 3), dtype=np.uint8)
     pim = PILImage.fromarray(arr)

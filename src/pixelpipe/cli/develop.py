@@ -173,6 +173,9 @@ def develop(
              "source's where the format holds it).")] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite",
                                             help="Replace existing outputs.")] = False,
+    no_camera_wb: Annotated[bool, typer.Option(
+        "--no-camera-wb", help="Camera RAW: decode with LibRaw's daylight white balance, "
+        "not the camera's as-shot one (same as --set white_balance.as_shot=false).")] = False,
     backend: BackendOpt = BackendName.auto,
     adapter: AdapterOpt = None,
     scheduler: Annotated[str | None, typer.Option(
@@ -189,6 +192,8 @@ def develop(
 
     if output is None:
         raise UsageProblem("missing option '--output' / '-o'")
+    if no_camera_wb:  # applied last, over every preset and --set
+        set_ = [*(set_ or []), "white_balance.as_shot=false"]
     # Click gives an option one value, so in `IN --preset-each b.toml c.toml` the
     # looks after the first arrive as extra positional arguments: with
     # --preset-each, the positional .toml files are more looks and the one other
@@ -234,7 +239,7 @@ def _single(inp: Path, out: Path, presets: list[Path] | None, sets: list[str] | 
     check_output_format(out, bit_depth)
     p = _load(presets, sets)
     be, notice = start_backend(backend, adapter)
-    prepared, source = load_input(inp)
+    prepared, source = load_input(inp, p.white_balance.as_shot)
     if notice:
         print(notice, file=sys.stderr)
     _write(run_prepared(prepared, source, p, be, _device_dtype(out)), out, p, bit_depth, quality,
@@ -261,10 +266,15 @@ def _each(inp: Path, outdir: Path, presets: list[Path] | None, sets: list[str] |
             raise OutputError(t, "already exists; pass --overwrite to replace it")
     looks = [_load(presets, sets, p) for p in each]
     be, notice = start_backend(backend, adapter)
-    prepared, source = load_input(inp)
+    decoded = {}  # one decode per distinct [white_balance] as_shot (it matters for RAW)
+    decoded[looks[0].white_balance.as_shot] = load_input(inp, looks[0].white_balance.as_shot)
     if notice:
         print(notice, file=sys.stderr)
     for look, target in zip(looks, targets, strict=True):
+        wb = look.white_balance.as_shot
+        if wb not in decoded:
+            decoded[wb] = load_input(inp, wb)
+        prepared, source = decoded[wb]
         img = run_prepared(prepared, source, look, be, _device_dtype(target))
         _write(img, target, look, bit_depth, quality, overwrite, inp)
         print(target)
@@ -317,7 +327,7 @@ def _batch(folder: Path, outdir: Path, presets: list[Path] | None, sets: list[st
     def develop_one(f: Path, target: Path) -> None:
         if stop.is_set():
             raise _Cancelled()
-        prepared, source = load_input(f)
+        prepared, source = load_input(f, look.white_balance.as_shot)
         with run_lock:
             # checked under the lock: nothing starts developing after the first failure
             if stop.is_set():
@@ -385,7 +395,7 @@ class _DevelopFile:
         from pixelpipe.workflows.develop import load_input, run_prepared
 
         target = self.targets[Path(src)]
-        prepared, source = load_input(src)
+        prepared, source = load_input(src, self.look.white_balance.as_shot)
         img = run_prepared(prepared, source, self.look, be, _device_dtype(target))
         target.parent.mkdir(parents=True, exist_ok=True)
         _write(img, target, self.look, self.bit_depth, self.quality, self.overwrite, Path(src))

@@ -68,7 +68,7 @@ def _existing(path: str | Path) -> Path:
 
 
 def read(path: str | Path, part: int | str | None = None, layer: str | None = None,
-         pixel_budget: int | None = None) -> Image:
+         pixel_budget: int | None = None, camera_wb: bool = True) -> Image:
     """Decode an image file.
 
     Parameters
@@ -84,6 +84,9 @@ def read(path: str | Path, part: int | str | None = None, layer: str | None = No
     pixel_budget : int, optional
         Most pixels (width x height; summed over the parts of an EXR file)
         to decode; default ``$PIXELPIPE_PIXEL_BUDGET`` or 1.5e9.
+    camera_wb : bool
+        Camera RAW only: the camera's as-shot white balance (default) or, when
+        False, LibRaw's daylight multipliers; other formats ignore it.
 
     Returns
     -------
@@ -115,7 +118,7 @@ def read(path: str | Path, part: int | str | None = None, layer: str | None = No
         if fmt == "raw":
             from pixelpipe.io import raw
 
-            return raw.read(p, budget)
+            return raw.read(p, budget, camera_wb=camera_wb)
         from pixelpipe.io import _pillow
 
         return _pillow.read(p, fmt, budget)

@@ -38,18 +38,22 @@ __all__ = [
 ]
 
 
-def load_input(image_or_path: Image | str | Path) -> tuple[Image, SourceColour]:
+def load_input(image_or_path: Image | str | Path,
+               camera_wb: bool = True) -> tuple[Image, SourceColour]:
     """Decode (when given a path) and prepare an input: orientation applied, ICC honoured.
 
-    Returns the upright image, float32 (H, W, C), and its source encoding.
-    Raises :class:`~pixelpipe.errors.InputError` for an unreadable file.
+    ``camera_wb`` (camera RAW files only): decode with the camera's as-shot
+    white balance (default) or LibRaw's daylight multipliers; a preset's
+    ``[white_balance] as_shot``. Returns the upright image, float32 (H, W, C),
+    and its source encoding. Raises :class:`~pixelpipe.errors.InputError` for
+    an unreadable file.
     """
     if isinstance(image_or_path, Image):
         img = image_or_path
     else:
         from pixelpipe.io import read
 
-        img = read(image_or_path)
+        img = read(image_or_path, camera_wb=camera_wb)
     from pixelpipe.errors import InputError
 
     try:
@@ -136,12 +140,19 @@ def develop(image_or_path: Image | str | Path, preset: DevelopPreset,
     InputError, ParameterError, BackendUnavailable
         Unreadable input, a bad preset value or LUT, a backend that cannot start.
     """
-    prepared, source = load_input(image_or_path)
+    prepared, source = load_input(image_or_path, preset.white_balance.as_shot)
     return run_prepared(prepared, source, preset, backend)
 
 
 def develop_many(image_or_path: Image | str | Path, presets: Sequence[DevelopPreset],
                  backend: Any = "auto") -> list[Image]:
-    """Several looks from one decode: :func:`develop` with each preset, input read once."""
-    prepared, source = load_input(image_or_path)
-    return [run_prepared(prepared, source, p, backend) for p in presets]
+    """Several looks from one decode: :func:`develop` with each preset, input read once
+    (a camera RAW file once per distinct ``[white_balance] as_shot`` value)."""
+    decoded: dict[bool, tuple[Image, SourceColour]] = {}
+    out = []
+    for p in presets:
+        key = p.white_balance.as_shot
+        if key not in decoded:
+            decoded[key] = load_input(image_or_path, key)
+        out.append(run_prepared(*decoded[key], p, backend))
+    return out

@@ -150,9 +150,15 @@ class WhiteBalanceSettings(BaseModel):
         "Colour temperature shift: +-100 is +-100 mired from the D65 reference; positive is "
         "warmer.", unit="mired")
     tint: float = _slider("Tint along the green-magenta axis; positive is more magenta.")
+    as_shot: bool = Field(
+        True, description="Camera RAW only: decode with the camera's as-shot white balance "
+        "(true) or with LibRaw's daylight multipliers from the camera matrix (false); the "
+        "sliders then act on that. Other inputs ignore it.",
+        json_schema_extra={"unit": "boolean"})
 
     def is_neutral(self) -> bool:
-        """True when the stage changes nothing (temperature and tint 0)."""
+        """True when the stage changes nothing (temperature and tint 0; ``as_shot`` is a
+        decode setting, not a pixel stage)."""
         return self.temperature == 0 and self.tint == 0
 
 
