@@ -280,3 +280,16 @@ def test_geometry_with_global_op_refused() -> None:
     sink = ArrayRegionSink(40, 50, 3, np.uint16, 16)
     with pytest.raises(PipelineError, match="dehaze"):
         run_streaming(pipe.plan(), ArrayRegionSource(a), sink, CPU, 16, np.uint16)
+
+
+@pytest.mark.parametrize("layout", [{"tile": (32, 48)}, {"rowsperstrip": 7},
+                                    {"tile": (16, 16), "compression": "zlib"}])
+def test_tiff_read_region(tmp_path: Path, layout: dict[str, Any]) -> None:
+    a = _image((150, 200), 3, seed=24)
+    tifffile.imwrite(tmp_path / "r.tif", a, photometric="rgb", **layout)
+    with open_region_source(tmp_path / "r.tif") as src:
+        for y0, y1, x0, x1 in ((0, 150, 0, 200), (5, 77, 33, 180), (149, 150, 199, 200),
+                               (31, 33, 47, 49)):
+            np.testing.assert_array_equal(src.read_region(y0, y1, x0, x1), a[y0:y1, x0:x1])
+        with pytest.raises(InputError, match="columns"):
+            src.read_region(0, 10, 190, 201)

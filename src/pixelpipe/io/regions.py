@@ -228,6 +228,45 @@ class TiffRegionSource(RegionSource):
         if self._swap:
             rows.byteswap(inplace=True)
 
+    def read_region(self, y0: int, y1: int, x0: int, x1: int) -> npt.NDArray[Any]:
+        """Rectangle ``[y0, y1) x [x0, x1)``; a tiled TIFF decodes only the tiles
+        overlapping it (memory: the rectangle), a stripped one reads its rows."""
+        if not self._page.is_tiled:
+            return super().read_region(y0, y1, x0, x1)
+        self._check_rows(y0, y1)
+        if not 0 <= x0 < x1 <= self.width:
+            raise InputError(self.path, f"columns {x0}..{x1} outside the image's {self.width}")
+        out = np.empty((y1 - y0, x1 - x0, self.channels), self.dtype)
+        ch, cw = self.chunk_h, self.chunk_w
+        for row in range(y0 // ch, (y1 - 1) // ch + 1):
+            for col in range(x0 // cw, (x1 - 1) // cw + 1):
+                index = row * self._across + col
+                seg = self._decode_tile(index)
+                cy, cx = row * ch, col * cw
+                sy0, sy1 = max(y0, cy), min(y1, cy + ch, self.height)
+                sx0, sx1 = max(x0, cx), min(x1, cx + cw, self.width)
+                if sy1 - cy > seg.shape[0] or sx1 - cx > seg.shape[1]:
+                    raise InputError(self.path, f"TIFF chunk {index} is smaller than its tile")
+                out[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = seg[sy0 - cy:sy1 - cy,
+                                                              sx0 - cx:sx1 - cx]
+        return out
+
+    def _decode_tile(self, index: int) -> npt.NDArray[Any]:
+        """Samples of chunk ``index``, (rows, columns, channels)."""
+        page, fh = self._page, self._tif.filehandle
+        offset, count = page.dataoffsets[index], page.databytecounts[index]
+        try:
+            fh.seek(offset)
+            data = fh.read(count)
+            if len(data) != count:
+                raise ValueError("file ends inside a chunk (truncated)")
+            seg, _, _ = page.decode(data, index, jpegtables=page.jpegtables)
+        except Exception as exc:
+            raise InputError(self.path, f"cannot decode TIFF chunk {index}: {exc}") from None
+        if seg is None:
+            raise InputError(self.path, f"TIFF chunk {index} is missing")
+        return np.asarray(seg).reshape(seg.shape[-3], seg.shape[-2], seg.shape[-1])
+
     def close(self) -> None:
         self._tif.close()
 
