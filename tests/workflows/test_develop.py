@@ -225,7 +225,7 @@ def test_exif_orientation_applied_and_reset(tmp_path):
 
 
 def test_embedded_icc_profile_is_honoured():
-    """rocket.jpg carries Adobe RGB: LittleCMS to Rec.2020, compared with colour-science."""
+    """rocket.jpg carries Adobe RGB (matrix/TRC): converted in float, vs colour-science."""
     import warnings
 
     with warnings.catch_warnings():
@@ -233,16 +233,51 @@ def test_embedded_icc_profile_is_honoured():
         import colour
     img = pio.read(DATA / "photos" / "rocket.jpg")
     prepared, sc = load_input(img)
-    assert (sc.primaries, sc.transfer) == ("rec2020", "srgb")
+    assert (sc.primaries, sc.transfer) == ("custom", "linear") and sc.matrix is not None
     v = img.array[::7, ::7].reshape(-1, 3).astype(np.float64)
     lin = v ** (563 / 256)  # Adobe RGB (1998) curve
     ref_lin = lin @ colour.matrix_RGB_to_RGB("Adobe RGB (1998)", "ITU-R BT.2020").T
-    got = prepared.array[::7, ::7].reshape(-1, 3).astype(np.float64)
-    got_lin = np.where(got <= 0.04045, got / 12.92, ((got + 0.055) / 1.055) ** 2.4)
-    ok = (ref_lin >= 0).all(1) & (ref_lin <= 1).all(1)
-    # 8-bit LittleCMS path: one 8-bit step of the sRGB-curve encoding (documented)
-    enc = lambda x: np.where(x <= 0.0031308, 12.92 * x, 1.055 * np.abs(x) ** (1 / 2.4) - 0.055)  # noqa: E731
-    assert np.abs(enc(ref_lin[ok]) - enc(got_lin[ok])).max() <= 1.5 / 255
+    got = prepared.array[::7, ::7].reshape(-1, 3).astype(np.float64) @ np.array(sc.matrix).T
+    # float path: the profile's s15Fixed16 colourants (~1.5e-5) and its u8Fixed8 gamma
+    # 2.19921875 (= 563/256 exactly), float32 storage; measured 1.7e-5
+    assert np.abs(got - ref_lin).max() <= 1e-4
+
+
+def _p3_16bit_png(path: Path) -> np.ndarray:
+    """A 16-bit RGB PNG of smooth ramps (many distinct levels) tagged Display P3."""
+    y, x = np.mgrid[0:64, 0:96]
+    rgb = np.stack([x / 95.0, y / 63.0, (x + y) / 158.0], axis=-1)
+    q = np.rint(rgb * 65535).astype(np.uint16)
+    pio.write(path, Image(q.astype(np.float32) / 65535,
+                          ImageMeta(format="png", bit_depth=16, sample_type="uint",
+                                    color_encoding="unknown",
+                                    icc_profile=output_profile("display-p3"))), bit_depth=16)
+    back = pio.read(path)
+    assert back.meta.icc_profile == output_profile("display-p3")
+    return q
+
+
+def test_16bit_display_p3_input_keeps_its_precision(tmp_path):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import colour
+    from pixelpipe.pipeline import Pipeline
+    from pixelpipe.workflows.develop.stages import source_ops
+
+    q = _p3_16bit_png(tmp_path / "p3.png")
+    prepared, sc = load_input(tmp_path / "p3.png")
+    lin2020 = Pipeline(source_ops(sc)).run(prepared, backend="cpu").array.astype(np.float64)
+    v = q.astype(np.float64) / 65535
+    dec = np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)  # P3 uses sRGB's curve
+    ref = dec @ colour.matrix_RGB_to_RGB("Display P3", "ITU-R BT.2020").T
+    assert np.abs(lin2020 - ref).max() <= 1e-4
+    # far more than 8 bits of levels survive (the 8-bit LittleCMS path gave <= 256)
+    assert len(np.unique(lin2020[..., 0])) > 2000
+    out = develop(tmp_path / "p3.png", load_preset(example_presets()["neutral"]),
+                  backend="cpu")
+    assert len(np.unique(np.rint(out.array[..., 0] * 65535))) > 1000
 
 
 @pytest.mark.parametrize("gamut", ["display-p3", "adobe-rgb"])

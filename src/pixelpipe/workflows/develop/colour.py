@@ -10,15 +10,23 @@ working space (linear Rec.2020) with ``transfer`` and ``colorspace`` ops:
 1. camera RAW (:mod:`pixelpipe.io.raw`): linear Rec.2020, D65;
 2. an embedded ICC profile whose description names sRGB: sRGB, converted
    with the exact sRGB formulas (no LittleCMS rounding);
-3. any other embedded RGB ICC profile (Adobe RGB, Display P3, ProPhoto, a
-   camera or scanner profile ...): converted by LittleCMS (Pillow's
-   ``ImageCms``, relative colorimetric intent) to a profile of Rec.2020
-   primaries with the sRGB curve (written by :mod:`pixelpipe.io.icc`), the
-   workflow's perceptual encoding. Pillow's LittleCMS binding transforms
-   8-bit RGB only, so this path quantises to 8 bits per channel in that
-   encoding (a 16-bit source with such a profile loses its extra precision;
-   error <= 0.5/255 of the encoded value, plus LittleCMS's own ~1e-4).
-   Grey ICC profiles are not converted (grey is taken as sRGB-encoded);
+3. any other embedded RGB ICC profile. A matrix/TRC profile (Adobe RGB,
+   Display P3, ProPhoto and most working-space profiles; ICC.1:2010
+   section F.3) is converted in float (:func:`icc_matrix_shaper`): each
+   channel through its ``rTRC``/``gTRC``/``bTRC`` curve (``curv`` gamma or
+   table, or ``para`` function types 0-4) in float64 on the CPU, then the
+   colourant matrix ``[rXYZ gXYZ bXYZ]`` (PCS, D50), Bradford D50 -> D65
+   and XYZ -> linear Rec.2020 as one ``matrix`` op; no clipping of the
+   converted values and no 8-bit step, so a 16-bit source keeps its
+   precision. A LUT-based profile (``A2B0``/``A2B1`` tags, e.g. camera or
+   scanner profiles), or one whose tags cannot be read this way, is
+   converted by LittleCMS (Pillow's ``ImageCms``, relative colorimetric
+   intent) to a profile of Rec.2020 primaries with the sRGB curve (written
+   by :mod:`pixelpipe.io.icc`). Pillow's LittleCMS binding transforms 8-bit
+   RGB only, so that path quantises to 8 bits per channel (error <= 0.5/255
+   of the encoded value, plus LittleCMS's own ~1e-4) and clips to the
+   Rec.2020 gamut. Grey ICC profiles are not converted (grey is taken as
+   sRGB-encoded);
 4. EXR: linear, with the file's ``chromaticities`` when present (their
    primaries and white point, Bradford-adapted to D65), else Rec.709/D65;
 5. float TIFF: linear Rec.709 (no chromaticity tag is read);
@@ -158,6 +166,119 @@ def _lcms_to_working(arr: npt.NDArray[np.float32], icc: bytes) -> npt.NDArray[np
     return res
 
 
+def _icc_tags(icc: bytes) -> dict[bytes, bytes]:
+    """Tag signature -> tag data of an ICC profile (ICC.1:2010 section 7.3 tag table)."""
+    import struct
+
+    if len(icc) < 132:
+        return {}
+    (count,) = struct.unpack(">I", icc[128:132])
+    tags: dict[bytes, bytes] = {}
+    for i in range(min(count, 1000)):
+        at = 132 + 12 * i
+        if at + 12 > len(icc):
+            break
+        sig, off, size = struct.unpack(">4sII", icc[at:at + 12])
+        if off + size <= len(icc):
+            tags[sig] = icc[off:off + size]
+    return tags
+
+
+def _s15(b: bytes) -> list[float]:
+    import struct
+
+    n = len(b) // 4
+    return [v / 65536.0 for v in struct.unpack(f">{n}i", b[:4 * n])]
+
+
+def _icc_xyz(tag: bytes | None) -> npt.NDArray[np.float64] | None:
+    """An ``XYZType`` tag: X, Y, Z as floats (None when not that type)."""
+    if tag is None or len(tag) < 20 or tag[:4] != b"XYZ ":
+        return None
+    return np.array(_s15(tag[8:20]))
+
+
+def _icc_trc(tag: bytes | None) -> Any:
+    """A ``curv`` or ``para`` tag as a function of float64 arrays in [0, 1] (None: other)."""
+    import struct
+
+    if tag is None or len(tag) < 12:
+        return None
+    if tag[:4] == b"curv":
+        (n,) = struct.unpack(">I", tag[8:12])
+        if n == 0:
+            return lambda x: x
+        if len(tag) < 12 + 2 * n:
+            return None
+        if n == 1:
+            g = struct.unpack(">H", tag[12:14])[0] / 256.0
+            return lambda x: np.power(np.maximum(x, 0.0), g)
+        table = np.array(struct.unpack(f">{n}H", tag[12:12 + 2 * n]), np.float64) / 65535.0
+        grid = np.linspace(0.0, 1.0, n)
+        return lambda x: np.interp(x, grid, table)
+    if tag[:4] == b"para":
+        (kind,) = struct.unpack(">H", tag[8:10])
+        nparams = {0: 1, 1: 3, 2: 4, 3: 5, 4: 7}.get(kind)
+        if nparams is None or len(tag) < 12 + 4 * nparams:
+            return None
+        p = _s15(tag[12:12 + 4 * nparams]) + [0.0] * (7 - nparams)
+        g, a, b, c, d, e, f = p
+        if kind == 0:
+            return lambda x: np.power(np.maximum(x, 0.0), g)
+        if kind in (1, 2):
+            if a == 0:
+                return None
+            off = c if kind == 2 else 0.0
+            return lambda x: np.where(x >= -b / a, np.power(np.maximum(a * x + b, 0.0), g) + off,
+                                      off)
+        if kind == 3:
+            return lambda x: np.where(x >= d, np.power(np.maximum(a * x + b, 0.0), g), c * x)
+        return lambda x: np.where(x >= d, np.power(np.maximum(a * x + b, 0.0), g) + e,
+                                  c * x + f)
+    return None
+
+
+def icc_matrix_shaper(icc: bytes) -> tuple[list[Any], npt.NDArray[np.float64]] | None:
+    """The TRCs and RGB -> linear Rec.2020 matrix of a matrix/TRC RGB profile.
+
+    ICC.1:2010 section 8.3.4 / F.3: ``linear_c = cTRC(device_c)``, then
+    ``XYZ_D50 = [rXYZ gXYZ bXYZ] @ linear`` (the colourants are already
+    adapted to the PCS illuminant D50); XYZ is then Bradford-adapted from
+    D50 to D65 and converted to linear Rec.2020 (ITU-R BT.2020 primaries).
+    This is what a relative-colorimetric transform to a D65 destination
+    profile does, in float64 instead of LittleCMS's 8-bit path.
+
+    Returns None when the profile is not a plain matrix/TRC profile (no
+    colourant or TRC tags, a TRC of another type, or an ``A2B0``/``A2B1``
+    LUT, which ICC gives precedence); such profiles go through LittleCMS.
+    """
+    from pixelpipe.io.icc import D50 as ICC_D50
+    from pixelpipe.ops.color.colorspace import D65, bradford, npm
+
+    tags = _icc_tags(icc)
+    if b"A2B0" in tags or b"A2B1" in tags:
+        return None
+    cols = [_icc_xyz(tags.get(s)) for s in (b"rXYZ", b"gXYZ", b"bXYZ")]
+    trcs = [_icc_trc(tags.get(s)) for s in (b"rTRC", b"gTRC", b"bTRC")]
+    if any(c is None for c in cols) or any(t is None for t in trcs):
+        return None
+    m_d50 = np.stack([c for c in cols if c is not None], axis=1)
+    m = np.asarray(np.linalg.solve(npm("rec2020"), bradford(ICC_D50, D65) @ m_d50), np.float64)
+    if not np.all(np.isfinite(m)):
+        return None
+    return trcs, m
+
+
+def _matrix_shaper_linear(arr: npt.NDArray[Any], trcs: list[Any]) -> npt.NDArray[np.float32]:
+    """Apply each channel's TRC in float64 (alpha kept): linear device RGB(A), float32."""
+    res = np.empty(arr.shape, np.float32)
+    for ch in range(3):
+        res[..., ch] = trcs[ch](np.clip(arr[..., ch].astype(np.float64), 0.0, 1.0))
+    if arr.shape[-1] > 3:
+        res[..., 3:] = arr[..., 3:]
+    return res
+
+
 def _chromaticities_matrix(chroma: Any) -> tuple[tuple[float, float, float], ...] | None:
     """Linear RGB of the EXR ``chromaticities`` -> linear Rec.2020 (Bradford to D65)."""
     try:
@@ -215,8 +336,15 @@ def prepare_input(image: Image) -> tuple[Image, SourceColour]:
     sc = source_colour(image)
     if sc.primaries == "icc":
         assert meta.icc_profile is not None
-        arr = _lcms_to_working(Image(meta=meta, samples=pixels).array
-                               if pixels.dtype != np.float32 else pixels, meta.icc_profile)
+        fl = Image(meta=meta, samples=pixels).array if pixels.dtype != np.float32 else pixels
+        shaper = icc_matrix_shaper(meta.icc_profile)
+        if shaper is not None:
+            trcs, m = shaper
+            note = sc.note.replace("via LittleCMS", "matrix/TRC in float")
+            return Image(_matrix_shaper_linear(fl, trcs), meta), SourceColour(
+                "custom", "linear", matrix=tuple((float(r[0]), float(r[1]), float(r[2]))
+                                                 for r in m), note=note)
+        arr = _lcms_to_working(fl, meta.icc_profile)
         return Image(arr, meta), SourceColour("rec2020", "srgb", note=sc.note)
     if pixels.dtype == np.float32:
         return Image(pixels, meta), sc
