@@ -217,13 +217,13 @@ class TiffRegionSource(RegionSource):
             raise InputError(self.path, f"TIFF strip {strip} holds {count} bytes, fewer than "
                              f"its rows need ({(sy1 - cy) * row_bytes})")
         rows = out[sy0 - y0:sy1 - y0]
-        view = memoryview(rows.reshape(-1).view(np.uint8))
+        view: Any = rows.reshape(-1).view(np.uint8)  # rows are whole: contiguous
         try:
             fh.seek(offset + (sy0 - cy) * row_bytes)
             got = fh.readinto(view)
         except Exception as exc:
             raise InputError(self.path, f"cannot read TIFF strip {strip}: {exc}") from None
-        if got != len(view):
+        if got != view.nbytes:
             raise InputError(self.path, f"file ends inside TIFF strip {strip} (truncated)")
         if self._swap:
             rows.byteswap(inplace=True)
