@@ -5,11 +5,12 @@ Rules (the numbers are in ``docs/strategies.md``):
 * **single** — the whole image, every intermediate included, fits one device
   buffer (WebGPU: the adapter's ``max-storage-buffer-binding-size`` and
   ``max-buffer-size``; no limit on the CPU) and the host working set
-  ``WORK_FACTOR x 16 B x pixels`` (float32 RGBA input, output and
-  temporaries) fits the memory budget;
+  ``WORK_FACTOR x 16 B x pixels`` (samples, float32 RGBA input, output,
+  the ops' temporaries, the writer's conversion; measured) fits the budget;
 * **tiled** — not single, but the input and output images (float32 RGBA)
-  fit the budget in RAM: tiles of ``tile_size`` plus ``2 x halo`` go to the
-  device one at a time;
+  and one padded tile's work (``TILE_WORK_FACTOR x 16 B x (tile + 2 halo)^2``)
+  fit the budget in RAM (:func:`tiled_bytes`): tiles of ``tile_size`` plus
+  ``2 x halo`` go to the device one at a time;
 * **streaming** — the image does not fit the budget: a region source feeds
   bands of rows, tiles go through the device and a region sink writes them
   out; memory is bounded by the band and the tiles in flight.
@@ -29,9 +30,25 @@ from pixelpipe.exec.budget import default_memory_limit, device_limit, format_siz
 from pixelpipe.exec.tiled import PIXEL_BYTES, segments
 from pixelpipe.pipeline.plan import Plan
 
-#: Whole-image float32 RGBA buffers alive at once while the CPU reference runs
-#: a stage (input, output and two temporaries such as a separable blur's pass).
-WORK_FACTOR = 4
+#: Host bytes of a single-pass run per byte of the largest float32 RGBA image:
+#: the decoded samples, their float copy, the ops' reference temporaries (a
+#: blur's float64 passes), the result and the writer's conversion. Measured
+#: 9.5-9.6 (peak RSS less the interpreter's) for exposure + Gaussian blur on
+#: 3000 x 2000 and 1200 x 800 RGB 16-bit TIFFs on the cpu backend, plus a
+#: margin of about 15 %: docs/strategies.md.
+WORK_FACTOR = 11
+#: Host bytes of one padded tile's run per byte of its float32 RGBA buffer
+#: (input and output tile, the ops' temporaries). Measured 10 to 12.3 (tiles
+#: of 1040 and 272 px, exposure + Gaussian blur), plus a margin.
+TILE_WORK_FACTOR = 16
+#: Peak of decoding a whole file per byte of its samples (tifffile chunks and
+#: the assembled array), measured 3.2 on the same TIFF; the RGBA buffer is
+#: allocated after it.
+READ_FACTOR = 3.5
+#: Freed memory the C allocator keeps (glibc raises its mmap threshold after
+#: large frees, so tile-sized buffers come from the heap and stay resident):
+#: measured 1-3 MB above the traced peak for 1200 x 800 tiled runs.
+HEAP_SLACK = 8 * 2**20
 #: Candidate default tile sizes, largest first (multiples of 16: TIFF tiles).
 TILE_CANDIDATES = (4096, 2048, 1024, 512, 256, 128, 64, 32, 16)
 #: Share of the memory budget a tile's working set may take.
@@ -81,10 +98,21 @@ def default_tile_size(halo: int, memory_limit: int, dev_limit: int | None,
         tile_bytes = side * side * PIXEL_BYTES
         if dev_limit is not None and tile_bytes > dev_limit:
             continue
-        if WORK_FACTOR * tile_bytes + side * row_bytes > TILE_SHARE * memory_limit * 2:
+        if TILE_WORK_FACTOR * tile_bytes + side * row_bytes > TILE_SHARE * memory_limit * 2:
             continue
         return t
     return TILE_CANDIDATES[-1]
+
+
+def tiled_bytes(in_pixels: int, source_pixel_bytes: int, image_bytes: int, tile: int,
+                halo: int) -> int:
+    """Host peak of a tiled run from a file: the larger of decoding the file
+    (``READ_FACTOR x`` its samples) and running (input and output float32 RGBA,
+    ``2 x image_bytes``, plus ``TILE_WORK_FACTOR x`` one padded tile's buffer),
+    plus ``HEAP_SLACK``."""
+    side = tile + 2 * halo
+    run = 2 * image_bytes + TILE_WORK_FACTOR * side * side * PIXEL_BYTES
+    return int(max(READ_FACTOR * in_pixels * source_pixel_bytes, run)) + HEAP_SLACK
 
 
 def choose(p: Plan, height: int, width: int, backend: Any, memory_limit: int | None = None,
@@ -103,10 +131,11 @@ def choose(p: Plan, height: int, width: int, backend: Any, memory_limit: int | N
     px = peak_pixels(p, height, width)
     image_bytes = px * PIXEL_BYTES
     fits_dev = dev is None or image_bytes <= dev
-    single_host = WORK_FACTOR * image_bytes
-    tiled_host = 2 * image_bytes
+    single_host = WORK_FACTOR * image_bytes + HEAP_SLACK
     if tile_size is not None and tile_size < 1:
         raise ParameterError(f"tile size {tile_size}: must be at least 1 pixel")
+    t_tiled = tile_size or default_tile_size(halo, limit, dev)
+    tiled_host = tiled_bytes(height * width, source_pixel_bytes, image_bytes, t_tiled, halo)
 
     if tile_size is None and fits_dev and single_host <= limit:
         return Choice("single", None, halo, limit, dev,
@@ -116,10 +145,10 @@ def choose(p: Plan, height: int, width: int, backend: Any, memory_limit: int | N
         why = ("tile size given" if tile_size is not None else
                f"image of {format_size(image_bytes)} (float32 RGBA) exceeds "
                + ("the device buffer limit" if not fits_dev else "the budget for one pass"))
-        t = tile_size or default_tile_size(halo, limit, dev)
+        t = t_tiled
     else:
         strategy = "streaming"
-        why = (f"input and output ({format_size(tiled_host)} as float32 RGBA) exceed the "
-               "memory budget")
+        why = (f"a run in memory ({format_size(tiled_host)}: whole input and output as "
+               "float32 RGBA and a tile's work) exceeds the memory budget")
         t = tile_size or default_tile_size(halo, limit, dev, width * source_pixel_bytes)
     return Choice(strategy, t, halo, limit, dev, why)
