@@ -4,7 +4,8 @@ The header is read first (no pixels): its size, the plan and the memory
 budget choose single pass, tiled or streaming (:func:`pixelpipe.exec.choose`).
 Single and tiled read the whole file and write it with :func:`pixelpipe.io.write`
 (metadata kept, any output format); streaming reads a TIFF or OpenEXR file
-band by band and writes a tiled BigTIFF (:mod:`pixelpipe.exec.streaming`).
+band by band and writes a tiled BigTIFF or a scanline OpenEXR
+(:mod:`pixelpipe.exec.streaming`).
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from pixelpipe.exec.strategy import Choice, choose
 from pixelpipe.exec.streaming import stream_file, stream_tile
 from pixelpipe.exec.tiled import run_tiled
 
-#: Output extensions the streaming sink writes.
-STREAM_OUTPUTS = (".tif", ".tiff")
+#: Output extensions the streaming sinks write (tiled BigTIFF, scanline OpenEXR).
+STREAM_OUTPUTS = (".tif", ".tiff", ".exr")
 
 
 def apply_file(pipeline: Any, input_path: str | Path, output_path: str | Path, backend: Any,
@@ -61,7 +62,7 @@ def apply_file(pipeline: Any, input_path: str | Path, output_path: str | Path, b
             raise PipelineError(
                 f"{input_path}: {head.width}x{head.height} does not fit the memory limit of "
                 f"{format_size(choice.memory_limit)} and must be streamed, which needs a TIFF "
-                "or OpenEXR input and a .tif/.tiff output (or raise --memory-limit)")
+                "or OpenEXR input and a .tif/.tiff or .exr output (or raise --memory-limit)")
         written = stream_file(pipeline, input_path, out, backend, choice.tile_size,
                               bit_depth, overwrite, progress=progress)
         return written, choice

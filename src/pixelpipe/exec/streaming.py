@@ -123,22 +123,25 @@ def stream_file(pipeline: Any, input_path: str | Path, output_path: str | Path,
                 backend: Backend, tile: int, bit_depth: Any = None, overwrite: bool = False,
                 compression: str | None = None,
                 progress: Callable[[int, int], None] | None = None) -> Path:
-    """Stream ``input_path`` (TIFF or OpenEXR) through ``pipeline`` into a tiled BigTIFF.
+    """Stream ``input_path`` (TIFF or OpenEXR) through ``pipeline`` into a tiled BigTIFF,
+    or a scanline OpenEXR for an ``.exr`` ``output_path`` (half for integer samples).
 
     ``tile`` is rounded up to a multiple of 16 (TIFF tiles). ``bit_depth``:
     8, 16, ``"half"`` or ``"float"``; default the source's sample type. The
     source's ICC profile is kept. Returns the written path.
     """
-    from pixelpipe.io.regions import TiffRegionSink, open_region_source
+    from pixelpipe.io.regions import open_region_sink, open_region_source
 
     p = pipeline.plan() if hasattr(pipeline, "plan") else pipeline
     check_streamable(p)
     tile = stream_tile(tile)
     with open_region_source(input_path) as src:
         dtype = np.dtype(BIT_DEPTH_DTYPES[bit_depth] if bit_depth is not None else src.dtype)
+        if Path(output_path).suffix.lower() == ".exr" and dtype.kind in "ui":
+            dtype = np.dtype(np.float16)  # as the in-memory writer stores integer sources
         oh, ow = p.output_shape(src.height, src.width)
-        sink = TiffRegionSink(output_path, oh, ow, src.channels, dtype, tile,
-                              compression=compression, icc_profile=src.icc_profile,
-                              overwrite=overwrite)
+        sink = open_region_sink(output_path, oh, ow, src.channels, dtype, tile,
+                                compression=compression, icc_profile=src.icc_profile,
+                                overwrite=overwrite)
         run_streaming(p, src, sink, backend, tile, dtype, src.channels, progress)
     return Path(output_path)

@@ -33,6 +33,13 @@ Sinks
 * :class:`TiffRegionSink` — tiled TIFF (BigTIFF by default), tiles written as
   they come (``tifffile.TiffWriter.write`` with a tile iterator), to a
   temporary file renamed into place at the end: a failure leaves nothing.
+* :class:`ExrRegionSink` — scanline OpenEXR (half or float, channels Y,
+  RGB or RGBA, ZIP compression by default as the in-memory writer), written
+  one row of tiles at a time. The ``OpenEXR.File`` API of the bindings
+  (3.x) writes whole parts from whole arrays; their older ``OutputFile``
+  interface takes scanlines in order (``writePixels(channels, n)``), so
+  only one row of tiles (``tile x width x channels`` samples) is held. To a
+  temporary file renamed into place at the end, as the TIFF sink.
 * :class:`ArrayRegionSink` — tiles assembled into an array (tests, Dask).
 
 Every error names the file (:class:`~pixelpipe.errors.InputError`,
@@ -438,3 +445,86 @@ class TiffRegionSink(RegionSink):
             if failure:
                 raise failure[0] from None
             raise
+
+
+class ExrRegionSink(RegionSink):
+    """Writes a scanline OpenEXR file one row of tiles at a time (see the module docstring).
+
+    ``dtype``: float16 (half) or float32 (float) samples; ``channels`` 1 (Y),
+    3 (RGB) or 4 (RGBA). ``compression``: an OpenEXR compression name
+    (``"zip"``, ``"piz"``, ``"none"`` …; default ``"zip"``). Raises
+    :class:`OutputError` for other sample types, an unknown compression or an
+    existing file without ``overwrite``.
+    """
+
+    def __init__(self, path: str | Path, height: int, width: int, channels: int, dtype: Any,
+                 tile: int, compression: str | None = None, overwrite: bool = False) -> None:
+        from pixelpipe.io._exr import compression_code
+
+        self.path = Path(path)
+        if self.path.exists() and not overwrite:
+            raise OutputError(path, "already exists; pass overwrite=True to replace it")
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.dtype(np.float16), np.dtype(np.float32)):
+            raise OutputError(path, f"OpenEXR stores half or float samples, not {self.dtype}")
+        if channels not in (1, 3, 4):
+            raise OutputError(path, f"{channels} channels cannot be written (1, 3 or 4 can)")
+        if tile <= 0:
+            raise OutputError(path, f"tile size {tile} must be positive")
+        self.shape = (height, width, channels)
+        self.tile = tile
+        self.names = {1: ("Y",), 3: ("R", "G", "B"), 4: ("R", "G", "B", "A")}[channels]
+        self.compression = compression_code(self.path, compression or "zip")
+
+    def write_tiles(self, tiles: Iterator[npt.NDArray[Any]]) -> None:
+        import Imath
+        import OpenEXR
+
+        from pixelpipe.io._common import atomic_write
+
+        h, w, c = self.shape
+        t = self.tile
+        half = self.dtype == np.float16
+        ptype = Imath.PixelType(Imath.PixelType.HALF if half else Imath.PixelType.FLOAT)
+        failure: list[PixelpipeError] = []
+
+        def writer(tmp: Path) -> None:
+            header = OpenEXR.Header(w, h)
+            header["channels"] = {n: Imath.Channel(ptype) for n in self.names}
+            header["compression"] = Imath.Compression(int(self.compression))
+            out = OpenEXR.OutputFile(str(tmp), header)
+            try:
+                for y0 in range(0, h, t):
+                    rows = min(t, h - y0)
+                    band = np.empty((rows, w, c), self.dtype)
+                    for x0 in range(0, w, t):
+                        try:
+                            block = next(tiles)
+                        except PixelpipeError as exc:  # the source's or the pipeline's
+                            failure.append(exc)
+                            raise
+                        block = block if block.ndim == 3 else block[:, :, None]
+                        band[:, x0:x0 + t] = block[:rows, :min(t, w - x0)]
+                    out.writePixels({n: np.ascontiguousarray(band[:, :, i]).tobytes()
+                                     for i, n in enumerate(self.names)}, rows)
+            finally:
+                out.close()
+
+        try:
+            atomic_write(self.path, writer)
+        except OutputError:
+            if failure:
+                raise failure[0] from None
+            raise
+
+
+def open_region_sink(path: str | Path, height: int, width: int, channels: int, dtype: Any,
+                     tile: int, compression: str | None = None,
+                     icc_profile: bytes | None = None, overwrite: bool = False) -> RegionSink:
+    """A region sink for ``path`` by its extension: ``.exr`` -> :class:`ExrRegionSink`
+    (no ICC profile in OpenEXR), else :class:`TiffRegionSink`."""
+    if Path(path).suffix.lower() == ".exr":
+        return ExrRegionSink(path, height, width, channels, dtype, tile,
+                             compression=compression, overwrite=overwrite)
+    return TiffRegionSink(path, height, width, channels, dtype, tile,
+                          compression=compression, icc_profile=icc_profile, overwrite=overwrite)
