@@ -2,9 +2,10 @@
 
 cpu: bit-identical (same arithmetic per pixel). wgpu: tiled vs untiled on
 the same device within 1e-5 relative (the same shaders read the same
-inputs for every core pixel; global ops take their statistics on the host
-in tiled mode), and tiled wgpu vs the cpu reference within each op's own
-consistency tolerance (table below, from tests/ops).
+inputs for every core pixel; global ops take their statistics on the host,
+merged exactly from tiles, then are applied per tile), and tiled
+wgpu vs the cpu reference within each op's own consistency tolerance
+(table below, from tests/ops).
 """
 
 from __future__ import annotations
@@ -107,6 +108,59 @@ def test_tiled_equals_untiled_wgpu(name: str, wgpu_backend: Any) -> None:
     got = run_tiled(p, x, wgpu_backend, 37)
     assert_close(got, untiled, RTOL_SAME_DEVICE, what=f"{name} tiled vs untiled wgpu")
     assert_close(got, ref, rtol, what=f"{name} tiled wgpu vs reference")
+
+
+#: global ops applied per tile: (op, expected apply halo on GLOBAL_SHAPE, wgpu rtol)
+GLOBAL_SHAPE = (300, 260)
+GLOBAL_CASES: dict[str, tuple[Any, int, float]] = {
+    # dark radius round(7 * 260 / 600) = 3; halo 3 + 2 x 4 x 3
+    "dehaze": (lambda: ops.Dehaze(amount=60.0), 27, 1e-4),
+    "dehaze-add": (lambda: ops.Dehaze(amount=-45.0), 0, 1e-5),
+    # a trous support 2 + 4 + 8 + 16 + 32
+    "denoise": (lambda: ops.Denoise(luminance=70, color=55, detail=40), 62, 3e-6),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GLOBAL_CASES))
+def test_global_op_applied_per_tile_cpu(name: str) -> None:
+    make, halo, _ = GLOBAL_CASES[name]
+    op = make()
+    assert op.apply_radius(*GLOBAL_SHAPE) == halo
+    x = random_rgba(GLOBAL_SHAPE, seed=11)
+    x[40, 50] = np.nan  # non-finite pixels take the same path tiled and untiled
+    x[200, 10, 1] = np.inf
+    p = Pipeline([op]).plan()
+    with np.errstate(invalid="ignore"):  # the NaN spreads through dehaze's windows
+        want = CPU.run(p, x)
+    for tile in (64, 37):
+        # the image is larger than a padded tile: the op really runs per tile
+        assert tile + 2 * halo < min(GLOBAL_SHAPE)
+        with np.errstate(invalid="ignore"):
+            got = run_tiled(p, x, CPU, tile)
+        np.testing.assert_array_equal(got, want, err_msg=f"{name}, tile {tile}")
+
+
+def test_global_op_tile_uses_full_image_windows() -> None:
+    # a tile applied with its own size's radii would differ: dehaze's windows
+    # on a 64-px tile are smaller than on the 300 x 260 image
+    op = ops.Dehaze(amount=80.0)
+    x = random_rgba(GLOBAL_SHAPE, seed=12)
+    stats = op.statistics(x)
+    tile = x[:64 + 27, :64 + 27]
+    full = op.apply_region(tile, stats, GLOBAL_SHAPE)[:64, :64]
+    np.testing.assert_array_equal(full, op.apply(x, stats)[:64, :64])
+    assert not np.array_equal(op.apply(tile, stats)[:64, :64], full)
+
+
+@pytest.mark.parametrize("name", ["dehaze", "denoise"])
+def test_global_op_applied_per_tile_wgpu(name: str, wgpu_backend: Any) -> None:
+    make, _, rtol = GLOBAL_CASES[name]
+    x = random_rgba(GLOBAL_SHAPE, seed=13)
+    p = Pipeline([make()]).plan()
+    got = run_tiled(p, x, wgpu_backend, 64)
+    assert_close(got, wgpu_backend.run(p, x), RTOL_SAME_DEVICE,
+                 what=f"{name} tiled vs untiled wgpu")
+    assert_close(got, CPU.run(p, x), rtol, what=f"{name} tiled wgpu vs reference")
 
 
 @pytest.mark.parametrize("mode", ["mirror", "reflect", "nearest", "wrap", "constant"])

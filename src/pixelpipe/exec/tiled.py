@@ -32,11 +32,23 @@ on its whole, materialised input:
   the untiled result. A geometry op without ``tiles_by_region`` would run
   whole: crop and flip as NumPy copies, others on the backend when input
   and output fit one device buffer, else as the NumPy reference;
-* global ops (dehaze, denoise) need statistics of their whole input; the
-  input is materialised anyway between segments, so the op runs whole
-  (statistics and apply), on the device when it fits, else as the
-  reference. This is exact by construction; it costs one input and one
-  output image of RAM, which the tiled strategy has budgeted.
+* global ops (dehaze, denoise) need statistics of their whole input. The
+  input is materialised anyway between segments, so the statistics are
+  computed once from it on the host (:func:`global_statistics`: merged
+  from tiles when the op can, ``op.statistics_from_tiles``, else
+  ``op.statistics``; either way exactly the reference statistics the
+  untiled cpu run uses); then the op is
+  *applied* tile by tile with those statistics (:class:`GlobalApply`),
+  each tile padded by ``op.apply_radius(H, W)``, the halo of the apply
+  step for the full image size (dehaze's windows scale with the image:
+  every tile uses the full image's radii). An op whose ``apply_radius`` is
+  None runs whole (statistics and apply), on the device when it fits, else
+  as the reference. Memory: the input (in RAM already) plus the op's
+  merge state when its statistics come from tiles (denoise: histograms and
+  at most 4 Mi gathered values per channel and order statistic; dehaze:
+  two histograms of 65536 counts), else what ``op.statistics`` allocates
+  for the whole image; then, as for any segment, the output image and one
+  padded tile.
 
 Edge mode ``wrap`` (periodic) needs, at the image border, pixels from the
 opposite side. Ops with ``mode = "wrap"`` therefore run in *periodic*
@@ -55,14 +67,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from pixelpipe.backends.base import Backend
-from pixelpipe.errors import ParameterError
+from pixelpipe.errors import ParameterError, PipelineError
 from pixelpipe.exec.regional import regional, run_geometry_tiled
-from pixelpipe.ops.base import Array, Op, OpKind
+from pixelpipe.ops.base import Array, GlobalOp, GpuPass, Op, OpKind, TileView
 from pixelpipe.pipeline.plan import Plan, plan
 
 #: Geometry ops that only move pixels: their NumPy reference is an exact copy.
@@ -150,6 +162,57 @@ def at_region(op: Op, origin: tuple[int, int], full_shape: tuple[int, int]) -> O
     if not update or (origin == (0, 0) and set(update) == {"origin"}):
         return op
     return op.model_copy(update=update)
+
+
+class GlobalApply(Op):
+    """The apply step of global ``op`` with fixed ``stats``, on tiles of a ``full_shape`` image.
+
+    A neighbourhood op of radius ``op.apply_radius(*full_shape)``: its
+    reference is ``op.apply_region`` and its passes ``op.gpu_passes_region``.
+    Built by the executors, never registered (no ``op_name``).
+    """
+
+    kind: ClassVar[OpKind] = OpKind.NEIGHBORHOOD
+
+    op: GlobalOp
+    stats: Any
+    full_shape: tuple[int, int]
+
+    def radius(self) -> int:
+        r = self.op.apply_radius(*self.full_shape)
+        if r is None:
+            raise PipelineError(f"op {self.op.op_name!r} cannot be applied per tile")
+        return r
+
+    def is_identity(self) -> bool:
+        return self.op.is_identity()
+
+    def reference(self, x: Array) -> Array:
+        return self.op.apply_region(x, self.stats, self.full_shape)
+
+    def gpu_passes(self, height: int, width: int) -> list[GpuPass]:
+        return self.op.gpu_passes_region(height, width, self.stats, self.full_shape)
+
+
+def global_statistics(op: GlobalOp, x: Array, tile: int | tuple[int, int]) -> Any:
+    """Statistics of global ``op`` on its whole input ``x`` float32 (H, W, 4).
+
+    From tiles of ``x`` (``op.statistics_from_tiles``, memory bounded by the
+    op's merge state) when the op can merge them, else ``op.statistics(x)``;
+    both equal the whole-image reference statistics.
+    """
+    h, w = x.shape[:2]
+    r = op.statistics_radius(h, w)
+    if r is None:
+        return op.statistics(x)
+
+    def tiles() -> Iterator[TileView]:
+        for y0, y1, x0, x1 in tile_grid(h, w, tile):
+            py0, py1, px0, px1 = padded((y0, y1, x0, x1), r, h, w)
+            yield (x[py0:py1, px0:px1], (y0 - py0, y1 - py0, x0 - px0, x1 - px0),
+                   (y0, x0))
+
+    return op.statistics_from_tiles(tiles, (h, w))
 
 
 def tile_grid(height: int, width: int, tile: int | tuple[int, int]) -> Iterator[Region]:
@@ -244,12 +307,17 @@ def run_tiled(p: Plan, rgba: Array, backend: Backend, tile: int | tuple[int, int
     """
     x = np.ascontiguousarray(rgba, dtype=np.float32)
     for seg in segments(p):
+        op = seg.ops[0]
         if seg.tiled:
             x = run_tiled_segment(seg, x, backend, tile, progress)
-        elif regional(seg.ops[0]):
-            x = run_geometry_tiled(seg.ops[0], x, backend, tile, progress)
+        elif regional(op):
+            x = run_geometry_tiled(op, x, backend, tile, progress)
+        elif isinstance(op, GlobalOp) and op.apply_radius(*x.shape[:2]) is not None:
+            apply = GlobalApply(op=op, stats=global_statistics(op, x, tile),
+                                full_shape=x.shape[:2])
+            x = run_tiled_segment(Segment((apply,), True), x, backend, tile, progress)
         else:
-            x = run_whole_op(seg.ops[0], x, backend, log)
+            x = run_whole_op(op, x, backend, log)
     return x
 
 

@@ -23,6 +23,7 @@ alpha untouched unless their note says otherwise.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -212,6 +213,11 @@ class PointwiseOp(Op):
         return np.zeros((0, 4), np.float32)
 
 
+#: One tile of a pass over an image: (padded tile, core (y0, y1, x0, x1) in the
+#: tile, (row, column) of the core in the image); see GlobalOp.statistics_from_tiles.
+TileView = tuple[Array, tuple[int, int, int, int], tuple[int, int]]
+
+
 class GlobalOp(Op):
     """An op that needs image-wide statistics before it can be applied.
 
@@ -252,6 +258,49 @@ class GlobalOp(Op):
     def gpu_passes_with(self, height: int, width: int,
                         stats: npt.NDArray[Any]) -> list[GpuPass]:
         """The WebGPU passes for an input of ``(height, width)`` given ``stats``."""
+        raise NotImplementedError
+
+    # --- applying per tile (tiled / streaming execution) ---------------------------
+    def apply_radius(self, height: int, width: int) -> int | None:
+        """Halo in pixels that :meth:`apply_region` needs around a tile of a
+        ``(height, width)`` image; None (the default): not tileable, the op is
+        applied to its whole input."""
+        return None
+
+    def apply_region(self, x: Array, stats: npt.NDArray[Any],
+                     full_shape: tuple[int, int]) -> Array:
+        """Reference :meth:`apply` on a padded tile ``x`` float32 (h, w, 4) of an
+        image of ``full_shape`` (height, width), with the whole image's ``stats``.
+
+        Ops whose windows depend on the image size use ``full_shape``; the
+        default ignores it. Only the pixels farther than :meth:`apply_radius`
+        from a cut inside the image are exact.
+        """
+        return self.apply(x, stats)
+
+    def gpu_passes_region(self, height: int, width: int, stats: npt.NDArray[Any],
+                          full_shape: tuple[int, int]) -> list[GpuPass]:
+        """WebGPU passes of :meth:`apply_region` for a ``(height, width)`` tile."""
+        return self.gpu_passes_with(height, width, stats)
+
+    def statistics_radius(self, height: int, width: int) -> int | None:
+        """Halo in pixels that :meth:`statistics_from_tiles` needs around each tile
+        of a ``(height, width)`` image; None (the default): the statistics need
+        the whole image at once (the op cannot be streamed)."""
+        return None
+
+    def statistics_from_tiles(self, tiles: Callable[[], Iterable[TileView]],
+                              full_shape: tuple[int, int]) -> npt.NDArray[Any]:
+        """:meth:`statistics` of a ``full_shape`` image seen only tile by tile.
+
+        Each call of ``tiles()`` is one pass over the image: it yields
+        ``(tile, core, origin)``, ``tile`` float32 (h, w, 4) a region of the
+        op's input padded by :meth:`statistics_radius` pixels on the sides
+        inside the image, ``core`` = ``(y0, y1, x0, x1)`` the tile's own
+        pixels in ``tile``'s coordinates, ``origin`` = (row, column) of the
+        core's first pixel in the image; the cores cover the image once. The result
+        must equal :meth:`statistics` of the whole input.
+        """
         raise NotImplementedError
 
 

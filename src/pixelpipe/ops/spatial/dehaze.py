@@ -51,6 +51,15 @@ image's own airlight colour, ``t' = 1 - 0.7 * |amount| / 100``::
 
     J = I t' + A (1 - t')
 
+Per tile (tiled and streamed execution): the airlight is merged exactly
+from tiles padded by ``r`` (:meth:`Dehaze.statistics_from_tiles`: the k-th
+largest dark-channel value by a two-pass radix select on float32 order
+keys, then the brightest candidate, first in the image's row-major order);
+the apply step of a tile reads ``r + 2 x 4 r = 9 r`` pixels around it
+(minimum filter, then the guided filter's two box means) with ``r`` the
+FULL image's ``dark_radius`` (:meth:`Dehaze.apply_region`), so tiles equal
+the whole-image result. Adding haze is per pixel (halo 0).
+
 Alpha is untouched. Values outside 0..1 (linear HDR) are processed with the
 same formulas; the guide's ``eps`` is in linear units (for data scaled so
 that diffuse white is about 1).
@@ -79,6 +88,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from typing import Any, ClassVar
 
@@ -86,7 +96,15 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import Field
 
-from pixelpipe.ops.base import Array, GlobalOp, GpuPass, array_namespace, load_wgsl, pack_params
+from pixelpipe.ops.base import (
+    Array,
+    GlobalOp,
+    GpuPass,
+    TileView,
+    array_namespace,
+    load_wgsl,
+    pack_params,
+)
 from pixelpipe.ops.spatial.separable import edge_indices, separable_passes, separable_reference
 
 #: Rec. ITU-R BT.2020 luma weights (R, G, B).
@@ -199,6 +217,67 @@ class Dehaze(GlobalOp):
         """Airlight ``A``: float32 (3,) RGB, from the whole input ``x`` float32 (H, W, 4)."""
         return airlight(np.asarray(x, np.float32))
 
+    def statistics_radius(self, height: int, width: int) -> int:
+        """Halo of :meth:`statistics_from_tiles`: the dark channel's ``dark_radius(H, W)``."""
+        return dark_radius(height, width)
+
+    def statistics_from_tiles(self, tiles: Callable[[], Iterable[TileView]],
+                              full_shape: tuple[int, int]) -> npt.NDArray[np.float32]:
+        """:meth:`statistics` from tiles (for streaming), equal to it bit for bit.
+
+        Three passes over the tiles (each padded by the dark-channel radius,
+        so the dark channel of every core pixel is exact): the k-th largest
+        finite dark-channel value by a radix select on its float32 order key
+        (a histogram of the top 16 bits, then of the low 16 bits inside the
+        bin found; 65536 counts each), then the brightest candidate, the
+        first in row-major order on ties (global pixel index from the tile's
+        origin). Memory: the histogram and one tile's dark channel.
+        """
+        h, w = full_shape
+        r = dark_radius(h, w)
+
+        def views() -> Iterator[tuple[Any, ...]]:
+            for tile, (y0, y1, x0, x1), origin in tiles():
+                rgb = np.asarray(tile, np.float32)[..., :3]
+                dark = min_filter(np.minimum(np.minimum(rgb[..., 0], rgb[..., 1]),
+                                             rgb[..., 2]), r)[y0:y1, x0:x1]
+                core = rgb[y0:y1, x0:x1]
+                intensity = (core[..., 0] + core[..., 1]) + core[..., 2]
+                ok = np.isfinite(dark) & np.isfinite(intensity)
+                yield dark, intensity, ok, core, origin
+
+        n_ok, hi = 0, np.zeros(1 << 16, np.int64)
+        for dark, _, ok, _, _ in views():
+            keys = _order_keys(dark[ok])
+            n_ok += keys.size
+            hi += np.bincount((keys >> np.uint32(16)).astype(np.int64), minlength=1 << 16)
+        if n_ok == 0:
+            return np.ones(3, np.float32)
+        k = min(n_ok, max(1, math.ceil(TOP_FRACTION * h * w)))
+        top, k = _digit_from_top(hi, k)
+        lo = np.zeros(1 << 16, np.int64)
+        for dark, _, ok, _, _ in views():
+            keys = _order_keys(dark[ok])
+            keys = keys[(keys >> np.uint32(16)) == np.uint32(top)]
+            lo += np.bincount((keys & np.uint32(0xFFFF)).astype(np.int64), minlength=1 << 16)
+        low, _ = _digit_from_top(lo, k)
+        threshold = _from_order_key((top << 16) | low)
+        best_i, best_idx, best_rgb = -np.inf, -1, np.ones(3, np.float32)
+        for dark, intensity, ok, core, (oy, ox) in views():
+            cand = ok & (dark >= threshold)
+            if not cand.any():
+                continue
+            score = np.where(cand, intensity, -np.inf)
+            j = int(np.argmax(score))  # first of the tile's maxima in its row-major order
+            ty, tx = divmod(j, score.shape[1])
+            value = float(score[ty, tx])
+            # the image's row-major order: the first maximum of the tile is the
+            # smallest global index among its maxima (rows of a tile are in order)
+            idx = (oy + ty) * w + ox + tx
+            if value > best_i or (value == best_i and idx < best_idx):
+                best_i, best_idx, best_rgb = value, idx, core[ty, tx].copy()
+        return np.maximum(best_rgb.astype(np.float32), np.float32(AIRLIGHT_FLOOR))
+
     def gpu_statistics(self, backend: Any, buffer: Any, height: int,
                        width: int) -> npt.NDArray[np.float32] | None:
         """The airlight computed on the GPU from ``buffer``; equal to :meth:`statistics`."""
@@ -206,8 +285,36 @@ class Dehaze(GlobalOp):
             return np.ones(3, np.float32)  # unused by the identity pass
         return gpu_airlight(backend, buffer, height, width)
 
+    # --- applying per tile ----------------------------------------------------------
+    def apply_radius(self, height: int, width: int) -> int:
+        """Halo of a tile of a ``(height, width)`` image, in pixels.
+
+        Removing haze: the minimum filter reads ``r = dark_radius(H, W)``
+        pixels, then two box means of radius ``4 r`` (the guided filter's
+        statistics, then its coefficients) read ``2 x 4 r`` more: ``9 r``.
+        Adding haze (negative amount) and the identity are per pixel: 0.
+        """
+        if self.amount <= 0:
+            return 0
+        return dark_radius(height, width) + 2 * guide_radius(height, width)
+
+    def apply_region(self, x: Array, stats: npt.NDArray[np.float32],
+                     full_shape: tuple[int, int]) -> Array:
+        """:meth:`apply` on a tile, with the windows of the ``full_shape`` image."""
+        return self._apply(x, stats, dark_radius(*full_shape), guide_radius(*full_shape))
+
+    def gpu_passes_region(self, height: int, width: int, stats: npt.NDArray[np.float32],
+                          full_shape: tuple[int, int]) -> list[GpuPass]:
+        """:meth:`gpu_passes_with` on a tile, with the windows of the ``full_shape`` image."""
+        return self._passes(height, width, stats, dark_radius(*full_shape),
+                            guide_radius(*full_shape))
+
     # --- reference ------------------------------------------------------------------
     def apply(self, x: Array, stats: npt.NDArray[np.float32]) -> Array:
+        h, w = np.shape(x)[:2]
+        return self._apply(x, stats, dark_radius(h, w), guide_radius(h, w))
+
+    def _apply(self, x: Array, stats: npt.NDArray[np.float32], r: int, gr: int) -> Array:
         x = np.asarray(x, np.float32)
         out = x.copy()
         if self.is_identity():
@@ -218,14 +325,12 @@ class Dehaze(GlobalOp):
             tk = np.float32(self.haze_keep())
             out[..., :3] = rgb * tk + a * np.float32(1.0 - float(tk))
             return out
-        h, w = x.shape[:2]
-        r = dark_radius(h, w)
         norm = rgb / a
         dark = min_filter(np.minimum(np.minimum(norm[..., 0], norm[..., 1]), norm[..., 2]), r)
         p = np.float32(1.0) - np.float32(self.omega()) * dark
         g = luma(x)
         packed = np.stack([g, p, g * p, g * g, ], axis=-1)
-        box = box_weights(guide_radius(h, w))
+        box = box_weights(gr)
         m = separable_reference(packed, box, "mirror")
         var_i = m[..., 3] - m[..., 0] * m[..., 0]
         cov = m[..., 2] - m[..., 0] * m[..., 1]
@@ -241,6 +346,11 @@ class Dehaze(GlobalOp):
     # --- WebGPU ------------------------------------------------------------------------
     def gpu_passes_with(self, height: int, width: int,
                         stats: npt.NDArray[np.float32]) -> list[GpuPass]:
+        return self._passes(height, width, stats, dark_radius(height, width),
+                            guide_radius(height, width))
+
+    def _passes(self, height: int, width: int, stats: npt.NDArray[np.float32], r: int,
+                gr: int) -> list[GpuPass]:
         a = np.asarray(stats, np.float32).reshape(3)
         size = (height, width)
         if self.is_identity():
@@ -250,9 +360,8 @@ class Dehaze(GlobalOp):
             tk = np.float32(self.haze_keep())
             return [GpuPass(shader("add_haze"),
                             pack_params((tk, np.float32(1.0 - float(tk))), a), size)]
-        r = dark_radius(height, width)
         mins = pack_params((r, np.float32(self.omega())), a)
-        box = box_weights(guide_radius(height, width))
+        box = box_weights(gr)
         return [
             GpuPass(shader("tap_rgb_over_a", "finish_plain", "min_main", axis_x=True),
                     mins, size, ("in",)),
@@ -293,6 +402,28 @@ def airlight(x: Array) -> npt.NDArray[np.float32]:
     best = int(np.argmax(score))  # first of the maxima in row-major order
     a = rgb.reshape(-1, 3)[best].astype(np.float32)
     return np.maximum(a, np.float32(AIRLIGHT_FLOOR))
+
+
+def _order_keys(v: npt.NDArray[np.float32]) -> npt.NDArray[np.uint32]:
+    """uint32 keys ordered like the float32 values ``v`` (finite): sign flipped
+    for positives, all bits flipped for negatives."""
+    bits = np.ascontiguousarray(v, np.float32).view(np.uint32)
+    return np.where(bits >> np.uint32(31) != 0, ~bits, bits | np.uint32(0x80000000))
+
+
+def _from_order_key(key: int) -> np.float32:
+    """The float32 whose :func:`_order_keys` key is ``key``."""
+    bits = key ^ 0x80000000 if key >> 31 else ~key & 0xFFFFFFFF
+    return np.array([bits], np.uint32).view(np.float32)[0]
+
+
+def _digit_from_top(counts: npt.NDArray[np.int64], k: int) -> tuple[int, int]:
+    """Bin of the ``k``-th largest value (1-based) given ``counts`` per bin; and
+    ``k`` within that bin."""
+    above = np.cumsum(counts[::-1])  # values in bins >= b, b from the top
+    i = int(np.searchsorted(above, k, side="left"))
+    before = int(above[i - 1]) if i > 0 else 0
+    return len(counts) - 1 - i, k - before
 
 
 # --- statistics on the GPU ------------------------------------------------------------------

@@ -48,7 +48,14 @@ Algorithm
    values Starck & Murtagh tabulate for the B3-spline transform (0.889,
    0.200, 0.086, 0.041, 0.020, estimated there by simulation). The noise in
    band ``j`` of channel ``c`` is ``sigma_c * e_j``. The median runs over
-   every pixel of the op's whole input (the op is a ``GlobalOp``).
+   every pixel of the op's whole input (the op is a ``GlobalOp``). For tiled
+   and streamed runs it is merged exactly from tiles padded by 2 pixels
+   (``w1``'s reach): :func:`tiled_median`, a radix select on the float64
+   bit patterns of ``|w1|`` (non-negative, so ordered like the values),
+   16 bits per pass, then a gather of the few values left in the median's
+   bin; bit-identical to ``numpy.median``. The apply step then runs per
+   tile with a 62-pixel halo (``2 + 4 + 8 + 16 + 32``, the transform's
+   support; :meth:`Denoise.apply_radius`).
 
 4. **Thresholds.** Each detail coefficient is soft-thresholded (Donoho,
    IEEE Trans. Inf. Theory 41(3), 1995):
@@ -95,6 +102,7 @@ the middle order statistics; only three small histograms are read back.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from typing import Any, ClassVar
 
@@ -103,7 +111,7 @@ import numpy.typing as npt
 from pydantic import Field
 
 from pixelpipe.errors import GPUError
-from pixelpipe.ops.base import Array, GlobalOp, GpuPass, load_wgsl
+from pixelpipe.ops.base import Array, GlobalOp, GpuPass, TileView, load_wgsl
 from pixelpipe.ops.spatial.separable import edge_indices
 from pixelpipe.stats.core import LUMA_WEIGHTS
 
@@ -227,6 +235,72 @@ def noise_sigma(x: Array) -> F64:
     w1 = c0 - smooth(c0, 1)
     mad = np.median(np.abs(w1).reshape(-1, 3), axis=0)
     return np.asarray(mad / MAD_TO_SIGMA / band_noise_factors(1)[0], np.float64)
+
+
+#: Most values :func:`tiled_median` gathers to select among (32 MiB of float64).
+GATHER_CAP = 1 << 22
+
+
+def tiled_median(values: Callable[[], Iterable[F64]], n: int, channels: int) -> F64:
+    """Exact per-channel ``numpy.median`` of ``n`` values seen in chunks, float64 (channels,).
+
+    ``values()`` yields float64 (m, channels) chunks, >= 0 and not NaN,
+    ``n`` rows in all; each call is one pass. A radix select on the float64
+    bit patterns (ordered like the values, since they are >= 0): each pass
+    histograms the next 16 bits of the values inside the bin found so far
+    (65536 counts per channel and order statistic), until the bin holds at
+    most :data:`GATHER_CAP` values; a last pass gathers those and selects
+    with ``numpy.partition``. The result is the middle order statistic (odd
+    ``n``) or the mean of the two middle ones (even ``n``), computed as
+    ``numpy.median`` does: bit-identical. Passes: 1 when ``n <= GATHER_CAP``,
+    else usually 2 or 3 (at most 4). Memory: the histograms and the gathered
+    values, independent of ``n`` beyond ``GATHER_CAP``.
+    """
+    ranks = sorted({(n - 1) // 2, n // 2})
+    # (channel, rank) -> [prefix, known top bits, values below the bin, values in the bin]
+    state = {(c, r): [0, 0, 0, n] for c in range(channels) for r in ranks}
+    found: dict[tuple[int, int], int] = {}
+    while len(found) < len(state):
+        todo = {k: st for k, st in state.items() if k not in found}
+        hists: dict[tuple[int, int, int], npt.NDArray[np.int64]] = {}
+        gathers: dict[tuple[int, int, int], list[npt.NDArray[np.uint64]]] = {}
+        for (c, _), (prefix, bits, _, count) in todo.items():
+            if count <= GATHER_CAP:
+                gathers[(c, prefix, bits)] = []
+            else:
+                hists[(c, prefix, bits)] = np.zeros(1 << 16, np.int64)
+        for chunk in values():
+            keys = np.ascontiguousarray(chunk, np.float64).view(np.uint64)
+            for (c, prefix, bits), hist in hists.items():
+                k = keys[:, c]
+                if bits:
+                    k = k[(k >> np.uint64(64 - bits)) == np.uint64(prefix >> (64 - bits))]
+                digit = (k >> np.uint64(48 - bits)) & np.uint64(0xFFFF)
+                hist += np.bincount(digit.astype(np.int64), minlength=1 << 16)
+            for (c, prefix, bits), kept in gathers.items():
+                k = keys[:, c]
+                if bits:
+                    k = k[(k >> np.uint64(64 - bits)) == np.uint64(prefix >> (64 - bits))]
+                kept.append(k.copy())
+        for (c, r), st in todo.items():
+            prefix, bits, below, count = st
+            if count <= GATHER_CAP:
+                kept_all = np.concatenate(gathers[(c, prefix, bits)])
+                found[(c, r)] = int(np.partition(kept_all, r - below)[r - below])
+                continue
+            cum = np.cumsum(hists[(c, prefix, bits)])
+            j = int(np.searchsorted(cum, r - below, side="right"))
+            st[2] = below + (int(cum[j - 1]) if j > 0 else 0)
+            st[3] = int(cum[j]) - (int(cum[j - 1]) if j > 0 else 0)
+            st[0] = prefix | (j << (48 - bits))
+            st[1] = bits + 16
+            if st[1] == 64:
+                found[(c, r)] = st[0]
+    out = np.empty(channels, np.float64)
+    for c in range(channels):
+        picked = np.array([found[(c, r)] for r in ranks], np.uint64).view(np.float64)
+        out[c] = np.median(picked)
+    return out
 
 
 #: (shift, mask) of the three radix steps of the GPU median: key bits 31..20,
@@ -385,12 +459,46 @@ class Denoise(GlobalOp):
         # taps reach 2 * 2**(j-1) pixels at level j
         return sum(2 * 2 ** j for j in range(LEVELS))
 
+    def apply_radius(self, height: int, width: int) -> int:
+        """Halo of a tile: the à trous support, ``sum_j 2 * 2**(j-1)`` = 62 pixels.
+
+        Level ``j`` reads ``c_{j-1}`` 2 dilations (``2 * 2**(j-1)`` pixels) away
+        on each axis, so ``c5`` (and every band) at a pixel depends on the
+        input within ``2 + 4 + 8 + 16 + 32`` pixels; the reconstruction is
+        per pixel. Independent of the image size.
+        """
+        return self.radius()
+
     # --- statistics and thresholds ----------------------------------------------------
     def statistics(self, x: Array) -> npt.NDArray[Any]:
         """Noise sigma of Y, Cb, Cr (float64 (3,), image value unit); zeros when identity."""
         if self.is_identity():
             return np.zeros(3, np.float64)
         return noise_sigma(x)
+
+    def statistics_radius(self, height: int, width: int) -> int:
+        """Halo of :meth:`statistics_from_tiles`: ``w1`` reads 2 pixels (level-1 taps)."""
+        return 2
+
+    def statistics_from_tiles(self, tiles: Callable[[], Iterable[TileView]],
+                              full_shape: tuple[int, int]) -> npt.NDArray[Any]:
+        """:meth:`statistics` from tiles (for streaming), equal to it bit for bit.
+
+        The medians of ``|w1|`` are found exactly by :func:`tiled_median`:
+        each pass over the tiles recomputes ``w1`` (float64, as
+        :func:`noise_sigma`) on the tile padded by 2 pixels.
+        """
+        if self.is_identity():
+            return np.zeros(3, np.float64)
+
+        def values() -> Iterator[F64]:
+            for tile, (y0, y1, x0, x1), _ in tiles():
+                c0 = _transform_input(tile)
+                w1 = c0 - smooth(c0, 1)
+                yield np.abs(w1[y0:y1, x0:x1]).reshape(-1, 3)
+
+        mad = tiled_median(values, full_shape[0] * full_shape[1], 3)
+        return np.asarray(mad / MAD_TO_SIGMA / band_noise_factors(1)[0], np.float64)
 
     def gpu_statistics(self, backend: Any, buffer: Any, height: int,
                        width: int) -> npt.NDArray[Any] | None:
