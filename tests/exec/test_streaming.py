@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tracemalloc
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +15,15 @@ from pixelpipe import Pipeline, ops
 from pixelpipe.backends import get_backend
 from pixelpipe.errors import InputError, OutputError, PipelineError
 from pixelpipe.exec import choose
-from pixelpipe.exec.streaming import run_streaming, stream_file
+from pixelpipe.exec.streaming import input_tiles, run_streaming, stream_file
 from pixelpipe.io.regions import (
     ArrayRegionSink,
     ArrayRegionSource,
     TiffRegionSink,
     open_region_source,
 )
-from tests.helpers import assert_close
+from pixelpipe.ops.spatial import denoise as denoise_mod
+from tests.helpers import assert_close, random_rgba
 
 CPU = get_backend("cpu")
 SHAPE = (700, 900)
@@ -122,14 +124,120 @@ def test_memory_bounded_by_tiles_not_image(tmp_path: Path) -> None:
     assert large < 1.25 * small, f"peak grows with the image: {small} -> {large} B"
 
 
+DENOISE_CHAIN = [ops.Exposure(stops=0.3), ops.GaussianBlur(sigma=1.0),
+                 ops.Denoise(luminance=80, color=60, detail=30), ops.Sharpen(amount=40.0)]
+
+
+@pytest.mark.parametrize("cap", [None, 500], ids=["gathered", "radix-passes"])
+def test_denoise_streamed_equals_in_memory_cpu(cap: int | None,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # cap 500: the exact median takes histogram passes before gathering
+    if cap is not None:
+        monkeypatch.setattr(denoise_mod, "GATHER_CAP", cap)
+    a = _image((150, 170), 3, seed=9)
+    a[20, 30] = 0  # ties in |w1| near the median are handled by the selection
+    for chain in (DENOISE_CHAIN, [*DENOISE_CHAIN, ops.Denoise(luminance=40, color=20)]):
+        pipe = Pipeline(chain)
+        want = pipe.run(a, backend="cpu", out_dtype=np.uint16)
+        for tile in (64, 37):
+            sink = ArrayRegionSink(150, 170, 3, np.uint16, tile)
+            run_streaming(pipe.plan(), ArrayRegionSource(a), sink, CPU, tile, np.uint16)
+            np.testing.assert_array_equal(sink.array, want, err_msg=f"{len(chain)} ops, {tile}")
+
+
+def test_denoise_streamed_statistics_equal_whole_image() -> None:
+    op = ops.Denoise(luminance=50)
+    x = random_rgba((90, 110), seed=4)
+    x[5, 7] = np.nan
+    src = ArrayRegionSource(x)
+    assert op.statistics_radius(90, 110) == 2
+    got = op.statistics_from_tiles(lambda: input_tiles([], src, CPU, 29, 2), (90, 110))
+    np.testing.assert_array_equal(got, op.statistics(x))
+    assert np.all(got > 0)
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 1000, 1001])
+def test_tiled_median_is_numpy_median(n: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(n)
+    v = np.abs(rng.standard_normal((n, 3))) * rng.choice([1e-3, 1.0, 1e3], size=(n, 3))
+    v[: n // 3, 1] = 0.5  # many ties
+    want = np.median(v, axis=0)
+    for cap in (1 << 22, 10, 0):
+        monkeypatch.setattr(denoise_mod, "GATHER_CAP", cap)
+        got = denoise_mod.tiled_median(lambda: (v[i:i + 97] for i in range(0, n, 97)), n, 3)
+        np.testing.assert_array_equal(got, want, err_msg=f"cap {cap}")
+
+
+#: dehaze's consistency tolerance, as RTOL_GPU in tests/ops/test_dehaze.py
+DEHAZE_RTOL = 1e-4
+DEHAZE_CHAIN = [ops.Exposure(stops=-0.2), ops.BoxBlur(radius=2),
+                ops.Dehaze(amount=70.0), ops.Saturation(saturation=1.1)]
+
+
+def test_dehaze_streamed_equals_in_memory_cpu() -> None:
+    a = _image((260, 230), 3, seed=12)  # dark radius 3, apply halo 27
+    a[:60, :80] = 50000  # a flat bright patch: ties in the dark channel and intensity
+    for chain in (DEHAZE_CHAIN, [*DEHAZE_CHAIN, ops.Dehaze(amount=-30.0)]):
+        pipe = Pipeline(chain)
+        want = pipe.run(a, backend="cpu", out_dtype=np.uint16)
+        for tile in (64, 37):
+            sink = ArrayRegionSink(260, 230, 3, np.uint16, tile)
+            run_streaming(pipe.plan(), ArrayRegionSource(a), sink, CPU, tile, np.uint16)
+            np.testing.assert_array_equal(sink.array, want, err_msg=f"{len(chain)} ops, {tile}")
+
+
+def _dehaze_inputs() -> list[Any]:
+    rng = np.random.default_rng(5)
+    plain = random_rgba((130, 150), seed=6)
+    ties = plain.copy()
+    ties[:50, :40, :3] = 0.9  # the brightest 0.1 % is one flat block: first pixel wins
+    ties[100:, :, 0] = -0.5  # negative values order below zero
+    ties[7, 9] = np.nan
+    steps = (np.round(rng.random((90, 100, 4)) * 4) / 4).astype(np.float32)
+    steps[3:9, 3:9, :3] = np.inf
+    return [plain, ties, steps, -plain, np.full((40, 50, 4), np.nan, np.float32)]
+
+
+@pytest.mark.parametrize("case", range(5))
+def test_dehaze_streamed_statistics_equal_whole_image(case: int) -> None:
+    op = ops.Dehaze(amount=40.0)
+    x = _dehaze_inputs()[case]
+    src = ArrayRegionSource(x)
+    h, w = x.shape[:2]
+    r = op.statistics_radius(h, w)
+    want = op.statistics(x)
+    for tile in (37, 16):
+        got = op.statistics_from_tiles(partial(input_tiles, [], src, CPU, tile, r), (h, w))
+        np.testing.assert_array_equal(got, want, err_msg=f"tile {tile}")
+
+
+def test_dehaze_streamed_wgpu(wgpu_backend: Any) -> None:
+    a = _image((150, 140), 3, seed=13)
+    pipe = Pipeline(DEHAZE_CHAIN)
+    sink = ArrayRegionSink(150, 140, 3, np.float32, 64)
+    run_streaming(pipe.plan(), ArrayRegionSource(a), sink, wgpu_backend, 64, np.float32)
+    assert_close(sink.array, pipe.run(a, backend="cpu"), DEHAZE_RTOL,
+                 what="streamed wgpu vs cpu")
+
+
+def test_denoise_streamed_wgpu(wgpu_backend: Any) -> None:
+    a = _image((140, 150), 3, seed=10)
+    pipe = Pipeline(DENOISE_CHAIN)
+    sink = ArrayRegionSink(140, 150, 3, np.float32, 64)
+    run_streaming(pipe.plan(), ArrayRegionSource(a), sink, wgpu_backend, 64, np.float32)
+    # denoise's consistency tolerance (tests/ops/test_denoise.py): 3e-6
+    assert_close(sink.array, pipe.run(a, backend="cpu"), 3e-6, what="streamed wgpu vs cpu")
+
+
 def test_not_streamable_ops_raise(tmp_path: Path) -> None:
     a = _image((40, 50))
     src = tmp_path / "in.tif"
     tifffile.imwrite(src, a)
-    for op, word in ((ops.Dehaze(amount=30.0), "dehaze"),
-                     (ops.BoxBlur(radius=2, mode="wrap"), "wrap")):
+    crop = ops.Crop(x=2, y=3, width=30, height=30)
+    for chain, word in (([crop, ops.Dehaze(amount=30.0)], "dehaze"),
+                        ([ops.BoxBlur(radius=2, mode="wrap")], "wrap")):
         with pytest.raises(PipelineError, match=word):
-            stream_file(Pipeline([op]), src, tmp_path / "o.tif", CPU, 32)
+            stream_file(Pipeline(chain), src, tmp_path / "o.tif", CPU, 32)
     assert not (tmp_path / "o.tif").exists()
 
 

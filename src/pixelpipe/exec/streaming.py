@@ -24,14 +24,29 @@ adds its halo, a geometry op maps to ``op.source_region``), read with
 ``wrap`` in such a plan raise :class:`~pixelpipe.errors.PipelineError`.
 
 Plans that stream: pointwise and neighbourhood ops (edge modes other than
-``wrap``). Geometry ops (their output tiles map to other source regions),
-global ops (statistics of the whole input) and ``wrap`` (the opposite border)
-raise :class:`~pixelpipe.errors.PipelineError`: run those in memory or split
-the pipeline.
+``wrap``), and global ops that can gather their statistics tile by tile
+(``GlobalOp.statistics_radius(H, W)`` not None: denoise, dehaze). For each such op, in
+plan order, first passes over the image run the stages before it tile by
+tile (each tile padded so that the op's input is exact on the tile plus
+``statistics_radius`` pixels) and hand those tiles to
+``op.statistics_from_tiles``, which merges them exactly (denoise: an exact
+median by a radix select over float bit patterns, :func:`~pixelpipe.ops.
+spatial.denoise.tiled_median`: one pass for images up to 4 Mpx, usually
+two or three above; dehaze: the k-th largest dark-channel value by a
+two-pass radix select, then a pass for the brightest candidate); the last
+pass applies it per tile with those
+statistics (:class:`~pixelpipe.exec.tiled.GlobalApply`). The source is read
+once per pass; memory stays that of one band and one tile (plus the
+statistic's own small state). Global ops whose statistics need the whole
+image at once (``statistics_radius`` None; none in the catalogue), global
+ops in a plan with geometry ops, and ``wrap`` (the opposite border) raise
+:class:`~pixelpipe.errors.PipelineError`: run those in memory or split the
+pipeline.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -46,8 +61,9 @@ from pixelpipe.exec.regional import (
     has_geometry,
     stream_geometry_tiles,
 )
-from pixelpipe.exec.tiled import padded, run_region, segments
+from pixelpipe.exec.tiled import GlobalApply, padded, run_region, segments
 from pixelpipe.io.regions import RegionSink, RegionSource
+from pixelpipe.ops.base import GlobalOp, Op, TileView
 from pixelpipe.pipeline.plan import Plan
 
 #: ``--bit-depth`` values -> output sample types.
@@ -61,8 +77,15 @@ def check_streamable(p: Plan) -> None:
         check_geometry_streamable(p)
         return
     for seg in segments(p):
+        op = seg.ops[0]
+        if not seg.tiled and isinstance(op, GlobalOp) and streamable_global(op):
+            continue
+        if isinstance(op, GlobalOp):
+            raise PipelineError(
+                f"op {op.op_name!r} (global) cannot be streamed: its statistics need the whole "
+                "image at once; run it on an image that fits the memory limit, or split the "
+                "pipeline")
         if not seg.tiled:
-            op = seg.ops[0]
             raise PipelineError(
                 f"op {op.op_name!r} ({op.kind.value}) cannot be streamed: it needs the whole "
                 "image; run it on an image that fits the memory limit, or split the pipeline")
@@ -70,6 +93,58 @@ def check_streamable(p: Plan) -> None:
             op = next(o for o in seg.ops if getattr(o, "mode", None) == "wrap")
             raise PipelineError(f"op {op.op_name!r} with mode 'wrap' cannot be streamed: it "
                                 "reads the opposite border of the image")
+
+
+def streamable_global(op: GlobalOp) -> bool:
+    """True when global ``op`` gathers its statistics from tiles and applies per tile."""
+    return op.statistics_radius(1, 1) is not None and op.apply_radius(1, 1) is not None
+
+
+def input_tiles(ops: list[Op], source: RegionSource, backend: Backend, tile: int,
+                extra: int) -> Iterator[TileView]:
+    """One pass: the output of ``ops`` (float32 RGBA) on each tile of ``source``.
+
+    Each tile is the core grown by ``extra`` pixels on the sides inside the
+    image, computed from the source region padded by the ops' halo, so every
+    pixel of it equals the whole-image result. Yields ``(tile, core, origin)``,
+    ``core`` the core's ``(y0, y1, x0, x1)`` in the tile's coordinates,
+    ``origin`` its (row, column) in the image.
+    """
+    halo = sum(op.radius() for op in ops)
+    h, w = source.height, source.width
+    for y0 in range(0, h, tile):
+        y1 = min(h, y0 + tile)
+        ey0, ey1 = max(0, y0 - extra), min(h, y1 + extra)
+        by0 = max(0, ey0 - halo)
+        band = source.read_rows(by0, min(h, ey1 + halo))
+        for x0 in range(0, w, tile):
+            x1 = min(w, x0 + tile)
+            ex0, ex1 = max(0, x0 - extra), min(w, x1 + extra)
+            pad = padded((ey0, ey1, ex0, ex1), halo, h, w)
+            samples = np.ascontiguousarray(band[pad[0] - by0:pad[1] - by0, pad[2]:pad[3]])
+            res = run_region(ops, backend, samples, pad, (h, w), np.float32, 4)
+            out = res[ey0 - pad[0]:ey1 - pad[0], ex0 - pad[2]:ex1 - pad[2]]
+            yield out, (y0 - ey0, y1 - ey0, x0 - ex0, x1 - ex0), (y0, x0)
+        del band
+
+
+def resolve_globals(p: Plan, source: RegionSource, backend: Backend, tile: int) -> list[Op]:
+    """The plan's ops, each global op replaced by its per-tile apply step.
+
+    The statistics of each global op come from passes over the source
+    (:func:`input_tiles` running the ops before it, already resolved).
+    """
+    resolved: list[Op] = []
+    full = (source.height, source.width)
+    for op in (o for s in p.stages for o in s.ops):
+        if isinstance(op, GlobalOp):
+            before, extra = list(resolved), op.statistics_radius(*full) or 0
+            stats = op.statistics_from_tiles(
+                functools.partial(input_tiles, before, source, backend, tile, extra), full)
+            resolved.append(GlobalApply(op=op, stats=stats, full_shape=full))
+        else:
+            resolved.append(op)
+    return resolved
 
 
 def stream_tiles(p: Plan, source: RegionSource, backend: Backend, tile: int,
@@ -82,8 +157,8 @@ def stream_tiles(p: Plan, source: RegionSource, backend: Backend, tile: int,
         yield from stream_geometry_tiles(p, source, backend, tile, out_dtype, out_channels,
                                          progress)
         return
-    ops = [op for s in p.stages for op in s.ops]
-    halo = p.halo
+    ops = resolve_globals(p, source, backend, tile)
+    halo = sum(op.radius() for op in ops)
     h, w = source.height, source.width
     rows, cols = -(-h // tile), -(-w // tile)
     done = 0
