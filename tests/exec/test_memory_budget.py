@@ -83,3 +83,26 @@ def test_peak_rss_within_budget(tmp_path: Path) -> None:
     want = tifffile.imread(tmp_path / "single.tif")
     for strategy in ("tiled", "streaming"):
         np.testing.assert_array_equal(tifffile.imread(tmp_path / f"{strategy}.tif"), want)
+
+
+def test_compressed_strips_count_in_the_streaming_budget(tmp_path: Path) -> None:
+    from pixelpipe.exec.files import source_chunk_bytes
+
+    a = (np.random.default_rng(1).random((300, 200, 3)) * 65535).astype(np.uint16)
+    raw, packed = tmp_path / "raw.tif", tmp_path / "zip.tif"
+    tifffile.imwrite(raw, a, rowsperstrip=300, photometric="rgb")
+    tifffile.imwrite(packed, a, rowsperstrip=100, compression="zlib", photometric="rgb")
+    assert source_chunk_bytes(raw, "tiff") == 0  # read row by row
+    assert source_chunk_bytes(packed, "tiff") == 100 * 200 * 6  # one strip decoded whole
+    cpu = get_backend("cpu")
+    h, w = 20000, 4000
+    plain = choose(PIPE.plan(), h, w, cpu, 400 * 10**6, in_memory=False, source_pixel_bytes=6)
+    strip = 3000 * w * 6  # 72 MB strips
+    held = choose(PIPE.plan(), h, w, cpu, 400 * 10**6, in_memory=False, source_pixel_bytes=6,
+                  chunk_bytes=strip)
+    assert plain.strategy == held.strategy == "streaming"
+    assert held.tile_size is not None and plain.tile_size is not None
+    assert held.tile_size < plain.tile_size and "decoded whole" in held.reason
+    huge = choose(PIPE.plan(), h, w, cpu, 400 * 10**6, in_memory=False, source_pixel_bytes=6,
+                  chunk_bytes=h * w * 6)
+    assert huge.tile_size == plain.tile_size and "memory grows with them" in huge.reason

@@ -45,7 +45,8 @@ def apply_file(pipeline: Any, input_path: str | Path, output_path: str | Path, b
     head = io.info(input_path)
     src_bytes = max(1, head.channels) * max(1, head.bit_depth // 8)
     choice = choose(p, head.height, head.width, backend, memory_limit, tile_size,
-                    in_memory=False, source_pixel_bytes=src_bytes)
+                    in_memory=False, source_pixel_bytes=src_bytes,
+                    chunk_bytes=source_chunk_bytes(input_path, head.format))
     if choice.strategy == "streaming":
         assert choice.tile_size is not None
         used = stream_tile(choice.tile_size)
@@ -81,6 +82,25 @@ def apply_file(pipeline: Any, input_path: str | Path, output_path: str | Path, b
     written = io.write(output_path, result, bit_depth=bit_depth, overwrite=overwrite,
                        source=input_path)
     return Path(written), choice
+
+
+def source_chunk_bytes(path: str | Path, fmt: str) -> int:
+    """Bytes of one chunk a streaming band of ``path`` decodes whole (TIFF: a
+    compressed strip or tile; 0 for uncompressed strips, other formats, or a
+    file the region source refuses, which streaming reports itself)."""
+    if fmt != "tiff":
+        return 0
+    from pixelpipe.errors import PixelpipeError
+    from pixelpipe.io.regions import TiffRegionSource
+
+    try:
+        src = TiffRegionSource(path)
+    except PixelpipeError:
+        return 0
+    try:
+        return src.chunk_bytes
+    finally:
+        src.close()
 
 
 def rgba_in_place(samples: npt.NDArray[Any]) -> npt.NDArray[np.float32]:

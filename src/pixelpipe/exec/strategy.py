@@ -87,18 +87,20 @@ def peak_pixels(p: Plan, height: int, width: int) -> int:
 
 
 def default_tile_size(halo: int, memory_limit: int, dev_limit: int | None,
-                      row_bytes: int = 0) -> int:
+                      row_bytes: int = 0, fixed_bytes: int = 0) -> int:
     """Largest candidate tile whose padded buffer fits the device and a share of the budget.
 
     ``row_bytes``: bytes of one source row held by a streaming band (the band
     is ``tile + 2 halo`` rows high and must also fit the budget's share).
+    ``fixed_bytes``: bytes held whatever the tile (a source chunk decoded whole).
     """
     for t in TILE_CANDIDATES:
         side = t + 2 * halo
         tile_bytes = side * side * PIXEL_BYTES
         if dev_limit is not None and tile_bytes > dev_limit:
             continue
-        if TILE_WORK_FACTOR * tile_bytes + side * row_bytes > TILE_SHARE * memory_limit * 2:
+        if (TILE_WORK_FACTOR * tile_bytes + side * row_bytes + fixed_bytes
+                > TILE_SHARE * memory_limit * 2):
             continue
         return t
     return TILE_CANDIDATES[-1]
@@ -117,13 +119,17 @@ def tiled_bytes(in_pixels: int, source_pixel_bytes: int, image_bytes: int, tile:
 
 def choose(p: Plan, height: int, width: int, backend: Any, memory_limit: int | None = None,
            tile_size: int | None = None, in_memory: bool = True,
-           source_pixel_bytes: int = 16) -> Choice:
+           source_pixel_bytes: int = 16, chunk_bytes: int = 0) -> Choice:
     """Pick the strategy for running ``p`` on a ``height x width`` image on ``backend``.
 
     ``in_memory``: the image is already an array in RAM (the streaming
     strategy needs a region source, so it is not an option then).
     ``source_pixel_bytes``: bytes per pixel of the source samples (for the
-    streaming band). Raises :class:`ParameterError` for a tile size below 1.
+    streaming band). ``chunk_bytes``: bytes of one source chunk that a band
+    must decode whole (a compressed TIFF strip: its rows x width; 0 when the
+    source reads only the band's rows), counted twice (compressed and
+    decoded) in the streaming budget. Raises :class:`ParameterError` for a
+    tile size below 1.
     """
     limit = memory_limit if memory_limit is not None else default_memory_limit()
     dev = device_limit(backend)
@@ -150,5 +156,13 @@ def choose(p: Plan, height: int, width: int, backend: Any, memory_limit: int | N
         strategy = "streaming"
         why = (f"a run in memory ({format_size(tiled_host)}: whole input and output as "
                "float32 RGBA and a tile's work) exceeds the memory budget")
-        t = tile_size or default_tile_size(halo, limit, dev, width * source_pixel_bytes)
+        # a chunk larger than the tiles' share cannot be budgeted: tiles then ignore it
+        # (small tiles would only decode it more often)
+        held = 2 * chunk_bytes if 2 * chunk_bytes <= TILE_SHARE * limit * 2 else 0
+        t = tile_size or default_tile_size(halo, limit, dev, width * source_pixel_bytes, held)
+        if chunk_bytes:
+            why += (f"; the source's compressed chunks are decoded whole "
+                    f"({format_size(chunk_bytes)} each, held while a band is read"
+                    + (": more than half the budget, memory grows with them)"
+                       if 2 * chunk_bytes > TILE_SHARE * limit * 2 else ")"))
     return Choice(strategy, t, halo, limit, dev, why)

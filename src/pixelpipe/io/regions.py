@@ -213,6 +213,12 @@ class TiffRegionSource(RegionSource):
                 out[sy0 - y0:sy1 - y0, cx:sx1] = seg[sy0 - cy:sy1 - cy, :sx1 - cx]
         return out
 
+    @property
+    def chunk_bytes(self) -> int:
+        """Bytes of one chunk decoded whole while a band is read (0 for uncompressed
+        strips, read row by row)."""
+        return 0 if self._raw_strips else self.chunk_h * self.chunk_w * self.pixel_bytes
+
     def _read_raw(self, out: npt.NDArray[Any], y0: int, y1: int, strip: int) -> None:
         """Rows of uncompressed ``strip`` inside ``[y0, y1)``, read straight into ``out``."""
         page, fh = self._page, self._tif.filehandle
