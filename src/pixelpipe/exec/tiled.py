@@ -59,7 +59,8 @@ another edge mode never share a periodic segment (they would see the
 wrapped pixels as real ones).
 
 The streaming executor (:mod:`pixelpipe.exec.streaming`) takes plans made of
-non-periodic tileable segments only.
+non-periodic tileable segments, streamable global ops, and, in plans without
+global ops, regional geometry ops (:mod:`pixelpipe.exec.regional`).
 """
 
 from __future__ import annotations
