@@ -375,7 +375,7 @@ def apply(
         str | None,
         typer.Option("--memory-limit", metavar="SIZE",
                      help="Memory budget, e.g. 4GB or 512MiB; an image that does not fit "
-                          "it is streamed (TIFF/EXR in, tiled BigTIFF out). Default: "
+                          "it is streamed (TIFF/EXR in, tiled BigTIFF or EXR out). Default: "
                           "PIXELPIPE_MEMORY_LIMIT, else half the available memory."),
     ] = None,
     scheduler: Annotated[

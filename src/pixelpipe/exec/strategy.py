@@ -28,6 +28,7 @@ from typing import Any
 from pixelpipe.errors import ParameterError
 from pixelpipe.exec.budget import default_memory_limit, device_limit, format_size
 from pixelpipe.exec.tiled import PIXEL_BYTES, segments
+from pixelpipe.ops.base import GlobalOp
 from pixelpipe.pipeline.plan import Plan
 
 #: Host bytes of a single-pass run per byte of the largest float32 RGBA image:
@@ -74,6 +75,15 @@ class Choice:
         tile = f", tile {self.tile_size} px + halo {self.halo} px" if self.tile_size else ""
         return (f"strategy: {self.strategy}{tile} (memory limit "
                 f"{format_size(self.memory_limit)}, device buffer limit {dev}): {self.reason}")
+
+
+def segment_halo(seg: Any, height: int, width: int) -> int:
+    """Pixels a tile of ``seg`` reads around itself: the tileable ops' radii, or a
+    global op's apply halo for the full image size (0 when it runs whole)."""
+    if seg.tiled:
+        return int(seg.halo)
+    radii = [op.apply_radius(height, width) for op in seg.ops if isinstance(op, GlobalOp)]
+    return max((r for r in radii if r is not None), default=0)
 
 
 def peak_pixels(p: Plan, height: int, width: int) -> int:
@@ -133,7 +143,7 @@ def choose(p: Plan, height: int, width: int, backend: Any, memory_limit: int | N
     """
     limit = memory_limit if memory_limit is not None else default_memory_limit()
     dev = device_limit(backend)
-    halo = max((s.halo for s in segments(p) if s.tiled), default=0)
+    halo = max((segment_halo(s, height, width) for s in segments(p)), default=0)
     px = peak_pixels(p, height, width)
     image_bytes = px * PIXEL_BYTES
     fits_dev = dev is None or image_bytes <= dev
