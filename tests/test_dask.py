@@ -178,3 +178,13 @@ def test_batch_survives_a_dying_worker(tmp_path: Path) -> None:
         if r.ok:
             assert r.output is not None
             np.testing.assert_array_equal(io.read(r.output).array, io.read(r.input).array)
+
+
+def test_workers_spread_over_several_gpus():
+    from pixelpipe.dask import spread_adapter
+
+    gpus = [0, 2, 5]  # adapter indices of three hardware GPUs
+    assert [spread_adapter(k, gpus) for k in range(6)] == [0, 2, 5, 0, 2, 5]
+    assert spread_adapter("tcp-worker-a", gpus) == spread_adapter("tcp-worker-a", gpus)
+    assert spread_adapter(3, [7]) is None  # one GPU: the usual choice
+    assert spread_adapter(0, []) is None

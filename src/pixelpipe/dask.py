@@ -15,9 +15,10 @@ array and use :meth:`Pipeline.run`, or run them before/after).
 
 :func:`batch` — many files through a pipeline or a workflow on a
 ``distributed.Client`` (or locally): one task per file, run in the worker
-with ``backend="auto"`` (each worker process opens its own WebGPU device,
-the adapter ``PIXELPIPE_ADAPTER`` names in that worker's environment, else
-the best hardware one, else the CPU); a failing file is recorded with its
+with ``backend="auto"`` (each worker process opens its own WebGPU device:
+the adapter ``PIXELPIPE_ADAPTER`` names in that worker's environment; else,
+on a host with several GPUs, worker k takes GPU k modulo their number; else
+the best hardware adapter, else the CPU); a failing file is recorded with its
 error and the others go on; a progress bar (rich) or a callback shows files
 done. Requires ``pip install "pixelpipe[dask]"``.
 """
@@ -43,11 +44,62 @@ def _dask_array() -> Any:
     return da
 
 
+# --- one GPU per worker --------------------------------------------------------
+def spread_adapter(worker_name: Any, hardware: list[int]) -> int | None:
+    """The adapter index a worker takes so that workers spread over the GPUs.
+
+    ``hardware``: indices of the hardware adapters seen by the worker (one per
+    GPU and graphics API: indices of distinct devices). Worker ``k`` (a
+    LocalCluster names its workers 0, 1, …; other names are hashed
+    stably) takes ``hardware[k % len(hardware)]``; None with fewer than two.
+    """
+    if len(hardware) < 2:
+        return None
+    if isinstance(worker_name, int) or str(worker_name).isdigit():
+        k = int(worker_name)
+    else:
+        import zlib
+
+        k = zlib.crc32(str(worker_name).encode())
+    return hardware[k % len(hardware)]
+
+
+def worker_backend(backend: str) -> Any:
+    """The backend for a task: in a Dask worker on a host with several GPUs and no
+    ``PIXELPIPE_ADAPTER``, each worker takes its own GPU (:func:`spread_adapter`)."""
+    import os
+
+    from pixelpipe.backends import get_backend
+
+    if backend in ("auto", "wgpu") and not os.environ.get("PIXELPIPE_ADAPTER"):
+        try:
+            from distributed import get_worker
+
+            name = get_worker().name
+        except (ImportError, ValueError):
+            name = None
+        if name is not None:
+            from pixelpipe.backends.wgpu.device import enumerate_adapters
+            from pixelpipe.errors import BackendUnavailable
+
+            try:
+                infos = [i for _, i in enumerate_adapters()]
+            except BackendUnavailable:
+                infos = []
+            # one entry per physical GPU: the adapters of one graphics API
+            hw = [i for i in infos if not i["software"]]
+            one_api = ([i for i in hw if i["backend"] == "Vulkan"]
+                       or [i for i in hw if i["backend"] in ("Metal", "D3D12")] or hw)
+            pick = spread_adapter(name, [i["index"] for i in one_api])
+            if pick is not None:
+                return get_backend(backend, adapter=str(pick))
+    return get_backend(backend)
+
+
 # --- arrays ---------------------------------------------------------------------
 def _segment_block(block: Any, seg: Any, backend: str, halo: int, periodic: bool,
                    grid: tuple[tuple[int, ...], ...], full: tuple[int, int],
                    block_info: dict[Any, Any] | None = None) -> Any:
-    from pixelpipe.backends import get_backend
     from pixelpipe.exec.tiled import run_region
 
     assert block_info is not None
@@ -59,7 +111,7 @@ def _segment_block(block: Any, seg: Any, backend: str, halo: int, periodic: bool
     if block.shape[0] < top + ch or block.shape[1] < left + cw:
         raise PipelineError(f"Dask block {block.shape} smaller than its chunk and halo")
     region = (y0 - top, y0 - top + block.shape[0], x0 - left, x0 - left + block.shape[1])
-    out = run_region(seg.ops, get_backend(backend), np.ascontiguousarray(block, np.float32),
+    out = run_region(seg.ops, worker_backend(backend), np.ascontiguousarray(block, np.float32),
                      region, full, np.float32, 4)
     return out[top:top + ch, left:left + cw]
 
@@ -158,9 +210,7 @@ def _run_one(job: Any, path: str, out_dir: str, suffix: str | None, backend: str
     src = Path(path)
     dst = Path(out_dir) / (src.stem + (suffix or src.suffix))
     try:
-        from pixelpipe.backends import get_backend
-
-        be = get_backend(backend)
+        be = worker_backend(backend)
         if hasattr(job, "plan"):
             from pixelpipe.exec.files import apply_file
 
