@@ -183,7 +183,6 @@ class TiffRegionSource(RegionSource):
 
     def read_rows(self, y0: int, y1: int) -> npt.NDArray[Any]:
         self._check_rows(y0, y1)
-        page, fh = self._page, self._tif.filehandle
         out = np.empty((y1 - y0, self.width, self.channels), self.dtype)
         ch, cw = self.chunk_h, self.chunk_w
         for row in range(y0 // ch, (y1 - 1) // ch + 1):
@@ -192,19 +191,7 @@ class TiffRegionSource(RegionSource):
                 continue
             for col in range(self._across):
                 index = row * self._across + col
-                offset, count = page.dataoffsets[index], page.databytecounts[index]
-                try:
-                    fh.seek(offset)
-                    data = fh.read(count)
-                    if len(data) != count:
-                        raise ValueError("file ends inside a chunk (truncated)")
-                    seg, _, _ = page.decode(data, index, jpegtables=page.jpegtables)
-                except Exception as exc:
-                    raise InputError(self.path,
-                                     f"cannot decode TIFF chunk {index}: {exc}") from None
-                if seg is None:
-                    raise InputError(self.path, f"TIFF chunk {index} is missing")
-                seg = seg.reshape(seg.shape[-3], seg.shape[-2], seg.shape[-1])
+                seg = self._decode_tile(index)
                 cy, cx = row * ch, col * cw
                 sy0, sy1 = max(y0, cy), min(y1, cy + ch, self.height)
                 sx1 = min(self.width, cx + cw)
