@@ -324,7 +324,8 @@ class _SigmaKernel:
             {"binding": i, "visibility": S, "buffer": {"type": t}} for i, t in enumerate(kinds)
         ])
         layout = be.device.create_pipeline_layout(bind_group_layouts=[self.layout])
-        common = load_wgsl(__package__, "denoise_common.wgsl")
+        common = (load_wgsl(__package__, "denoise_common.wgsl")
+                  + load_wgsl(__package__, "denoise_sigma_cfg.wgsl"))
         self.pipelines = {}
         for name in ("band", "hist"):
             module = be.device.create_shader_module(

@@ -8,19 +8,6 @@
 // stores the float32 bits of |w1| per channel: for values >= 0 the bits
 // order like the values, so the median is found on them exactly.
 
-struct Cfg {
-    w: u32,
-    h: u32,
-    channel: u32,
-    shift: u32,
-    prefix: u32,
-    mask: u32,
-    _pad0: u32,
-    _pad1: u32,
-    conv0: vec4<f32>,
-    conv1: vec4<f32>,
-}
-
 @group(0) @binding(0) var<storage, read> img: array<vec4<f32>>;
 @group(0) @binding(1) var<uniform> cfg: Cfg;
 @group(0) @binding(2) var<storage, read_write> keys: array<u32>;

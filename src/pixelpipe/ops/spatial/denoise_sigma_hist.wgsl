@@ -6,19 +6,6 @@
 // bin (key >> shift) & 0xfff: a workgroup histogram first, then added to
 // the global one. Barriers are in uniform control flow.
 
-struct Cfg {
-    w: u32,
-    h: u32,
-    channel: u32,
-    shift: u32,
-    prefix: u32,
-    mask: u32,
-    _pad0: u32,
-    _pad1: u32,
-    conv0: vec4<f32>,
-    conv1: vec4<f32>,
-}
-
 @group(0) @binding(0) var<storage, read> keys: array<u32>;
 @group(0) @binding(1) var<uniform> cfg: Cfg;
 @group(0) @binding(2) var<storage, read_write> hist: array<atomic<u32>>;
