@@ -85,12 +85,23 @@ class GpuPass:
       workgroups per dimension. Invocations past ``out_w``/``out_h`` must return.
 
     The shader's entry point is ``main`` with ``@workgroup_size(16, 16)``.
+
+    Memory: the backend gives each buffer back to its pool right after the
+    last pass that reads it (the op input included, unless the caller still
+    holds it), so an op's peak is the most buffers live at any one pass, not
+    the number of passes. ``in_place = "pN"`` makes this pass write into
+    pass N's buffer instead of a new one (same size): the shader may read
+    ``dst[i]`` before writing ``dst[i]`` (each invocation its own pixels
+    only), which accumulates without a second buffer. Pass N's buffer must
+    then not also be one of this pass's ``inputs``; later passes name this
+    pass (``"pM"``) to read the updated buffer.
     """
 
     shader: str
     params: Array
     out_size: tuple[int, int]  #: (height, width) of this pass's output
     inputs: tuple[str, ...] = ("in",)  #: "in" = the op input; "p0", "p1" … = earlier passes
+    in_place: str | None = None  #: "pN": write into pass N's buffer (see above)
 
 
 class Op(BaseModel):

@@ -287,8 +287,7 @@ class WgpuBackend(Backend):
                 passes = op.gpu_passes(*size)
             if not passes:  # the op leaves this input unchanged
                 continue
-            cur = run.add_passes(passes, cur, size)
-            run.retire(prev)
+            cur = run.add_passes(passes, cur, size)  # gives ``prev`` back after its last reader
             size = op.output_shape(*size)
         return cur, size
 
@@ -350,6 +349,26 @@ class WgpuBackend(Backend):
         return [pbuf, dbuf]
 
 
+def _last_uses(passes: list[GpuPass]) -> dict[str, int]:
+    """For "in" and each pass's buffer "pN": the index of the last pass that uses it.
+
+    A pass writing in place into "pN" uses pN's buffer; a later pass that
+    reads the in-place pass reads that same buffer, so the use counts for
+    every name the buffer goes by.
+    """
+    alias: dict[str, str] = {}  # pass name -> the name of the buffer it wrote
+    last: dict[str, int] = {}
+    for k, gp in enumerate(passes):
+        for name in gp.inputs:
+            root = alias.get(name, name)
+            last[root] = k
+        root = alias.get(gp.in_place, gp.in_place) if gp.in_place else f"p{k}"
+        alias[f"p{k}"] = root
+        last[root] = k
+    return {name: last[alias.get(name, name)] for name in ("in", *alias) if
+            alias.get(name, name) in last}
+
+
 class _RunState:
     """Buffers and not-yet-submitted dispatches of one plan run."""
 
@@ -385,14 +404,29 @@ class _RunState:
         self.be.pool.release(buf)
 
     def add_passes(self, passes: list[GpuPass], op_in: Any, op_in_size: tuple[int, int]) -> Any:
-        """Queue an op's passes reading ``op_in``; return the buffer of the last pass's output."""
+        """Queue an op's passes reading ``op_in``; return the buffer of the last pass's output.
+
+        Every buffer goes back to the pool after the last pass that uses it
+        (``op_in`` too, when this run owns it), so the op holds only what
+        its passes still need.
+        """
+        last_use = _last_uses(passes)
         produced: list[Any] = []
         produced_sizes: list[tuple[int, int]] = []
-        for gp in passes:
+        for k, gp in enumerate(passes):
             if gp.out_size[0] <= 0 or gp.out_size[1] <= 0:
                 raise GPUError(f"a GPU pass produces an empty image {gp.out_size}")
-            out = self.acquire(gp.out_size[0] * gp.out_size[1] * PIXEL_BYTES)
+            if gp.in_place is not None:
+                target = int(gp.in_place[1:])
+                if produced_sizes[target] != gp.out_size:
+                    raise GPUError(f"in-place pass {k} writes {gp.out_size} into "
+                                   f"p{target} of {produced_sizes[target]}")
+                out = produced[target]
+            else:
+                out = self.acquire(gp.out_size[0] * gp.out_size[1] * PIXEL_BYTES)
             ins = [op_in if name == "in" else produced[int(name[1:])] for name in gp.inputs]
+            if out in ins:
+                raise GPUError(f"pass {k} reads the buffer it writes in place")
             # dims.in_* is the size of the pass's first input (an earlier pass's
             # output may differ from the op input: separable resampling)
             in_sizes = [op_in_size if name == "in" else produced_sizes[int(name[1:])]
@@ -402,8 +436,12 @@ class _RunState:
                                           gp.out_size, in_sizes))
             produced.append(out)
             produced_sizes.append(gp.out_size)
-        for buf in produced[:-1]:  # intermediates of this op: no later op reads them
-            self.retire(buf)
+            # retiring before submission is safe: passes run in recording order
+            for name, at in last_use.items():
+                if at == k and name != f"p{len(passes) - 1}":
+                    buf = op_in if name == "in" else produced[int(name[1:])]
+                    if buf is not produced[-1] and buf is not out:
+                        self.retire(buf)
         return produced[-1]
 
     def flush(self, final: bool) -> None:
