@@ -84,7 +84,8 @@ class GpuPass:
       owns; the dispatch is folded so any image size fits in 65,535
       workgroups per dimension. Invocations past ``out_w``/``out_h`` must return.
 
-    The shader's entry point is ``main`` with ``@workgroup_size(16, 16)``.
+    The shader's entry point is ``main``, by default with
+    ``@workgroup_size(16, 16)``, one pixel per invocation (see :attr:`tile`).
 
     Memory: the backend gives each buffer back to its pool right after the
     last pass that reads it (the op input included, unless the caller still
@@ -102,6 +103,11 @@ class GpuPass:
     out_size: tuple[int, int]  #: (height, width) of this pass's output
     inputs: tuple[str, ...] = ("in",)  #: "in" = the op input; "p0", "p1" … = earlier passes
     in_place: str | None = None  #: "pN": write into pass N's buffer (see above)
+    #: outputs (rows, columns) one workgroup covers; the dispatch has one workgroup
+    #: per tile. Passes with a tile other than 16 x 16 find their tile with
+    #: ``tile_index(wid)`` (``dims.tiles_x`` counts tiles per row) and may use any
+    #: workgroup size.
+    tile: tuple[int, int] = (16, 16)
 
 
 class Op(BaseModel):

@@ -11,7 +11,7 @@ import numpy.typing as npt
 
 from pixelpipe.backends.base import Backend
 from pixelpipe.backends.wgpu.device import create_device
-from pixelpipe.backends.wgpu.fuse import fused_shader
+from pixelpipe.backends.wgpu.fuse import fused_shader, fused_tile
 from pixelpipe.backends.wgpu.pool import BufferPool, Staging
 from pixelpipe.errors import GPUError, ParameterError
 from pixelpipe.ops.base import Array, GlobalOp, GpuPass, load_wgsl
@@ -61,6 +61,7 @@ class _Dispatch:
     input_bytes: list[int] | None = None
     #: the shader declares ``dst`` and its inputs itself (sample conversion)
     declares_io: bool = False
+    tile: tuple[int, int] = (WORKGROUP, WORKGROUP)  #: outputs (rows, cols) per workgroup
 
 
 class WgpuBackend(Backend):
@@ -143,14 +144,15 @@ class WgpuBackend(Backend):
         return pipe
 
     # --- dispatch geometry -------------------------------------------------------
-    def groups(self, height: int, width: int) -> tuple[int, int, int]:
-        """(tiles_x, groups_x, groups_y) covering ``height x width`` in 16x16 tiles.
+    def groups(self, height: int, width: int,
+               tile: tuple[int, int] = (WORKGROUP, WORKGROUP)) -> tuple[int, int, int]:
+        """(tiles_x, groups_x, groups_y) covering ``height x width`` in ``tile`` (rows, cols) tiles.
 
         A plain 2-D grid when it fits the per-dimension limit, otherwise the
         tiles are numbered linearly and folded into a (groups_x, groups_y) grid.
         """
-        tiles_x = -(-width // WORKGROUP)
-        tiles_y = -(-height // WORKGROUP)
+        tiles_x = -(-width // tile[1])
+        tiles_y = -(-height // tile[0])
         if tiles_x <= self.max_groups and tiles_y <= self.max_groups:
             return tiles_x, tiles_x, tiles_y
         total = tiles_x * tiles_y
@@ -269,7 +271,8 @@ class WgpuBackend(Backend):
             if stage.fused:
                 out = run.acquire(size[0] * size[1] * PIXEL_BYTES)
                 body, params = fused_shader(stage.ops)  # type: ignore[arg-type]
-                run.pending.append(_Dispatch(body, [cur], out, params, size, size))
+                run.pending.append(_Dispatch(body, [cur], out, params, size, size,
+                                             tile=fused_tile()))
                 cur = out
                 run.retire(prev)
                 continue
@@ -324,7 +327,7 @@ class WgpuBackend(Backend):
         pbuf = self.pool.acquire(params.nbytes, u.STORAGE | u.COPY_DST)
         self.device.queue.write_buffer(pbuf, 0, params)
         out_h, out_w = d.out_size
-        tiles_x, gx, gy = self.groups(out_h, out_w)
+        tiles_x, gx, gy = self.groups(out_h, out_w, d.tile)
         dims = np.array([d.in_size[1], d.in_size[0], out_w, out_h, tiles_x, gx, 0, 0], np.uint32)
         dbuf = self.pool.acquire(dims.nbytes, u.UNIFORM | u.COPY_DST)
         self.device.queue.write_buffer(dbuf, 0, dims)
@@ -433,7 +436,7 @@ class _RunState:
                         for name in gp.inputs]
             self.pending.append(_Dispatch(gp.shader, ins, out, gp.params,
                                           in_sizes[0] if in_sizes else op_in_size,
-                                          gp.out_size, in_sizes))
+                                          gp.out_size, in_sizes, tile=gp.tile))
             produced.append(out)
             produced_sizes.append(gp.out_size)
             # retiring before submission is safe: passes run in recording order

@@ -8,22 +8,44 @@ import numpy as np
 
 from pixelpipe.ops.base import Array, PointwiseOp
 
+#: Pixels one invocation processes, 16 rows apart: a workgroup covers
+#: 16 columns x 16 * ROWS rows. More work per invocation hides the latency of
+#: the loads (fewer, longer-lived invocations keep more loads in flight).
+ROWS = 4
+
 _MAIN = """
+const ROWS: u32 = {rows}u;
+
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {{
-    let p = pixel_coord(wid, lid);
-    if (p.x >= dims.out_w || p.y >= dims.out_h) {{
+    let t = tile_index(wid);
+    let x = t.x * 16u + lid.x;
+    if (x >= dims.out_w) {{
         return;
     }}
-    let i = p.y * dims.out_w + p.x;
-    var c = src0[i];
-{calls}    dst[i] = c;
+    for (var k = 0u; k < ROWS; k++) {{
+        let y = (t.y * ROWS + k) * 16u + lid.y;
+        if (y >= dims.out_h) {{
+            return;
+        }}
+        let i = y * dims.out_w + x;
+        var c = src0[i];
+{calls}        dst[i] = c;
+    }}
 }}
 """
 
 
-def fused_shader(ops: Sequence[PointwiseOp]) -> tuple[str, Array]:
+def fused_tile(rows: int | None = None) -> tuple[int, int]:
+    """Outputs (rows, columns) of one workgroup of a fused kernel (``rows``: default ROWS)."""
+    return (16 * (ROWS if rows is None else rows), 16)
+
+
+def fused_shader(ops: Sequence[PointwiseOp], rows: int | None = None) -> tuple[str, Array]:
     """WGSL body (after the prelude) applying ``ops`` in order, and its packed params.
+
+    Each invocation processes ``rows`` pixels (default :data:`ROWS`); the
+    dispatch uses :func:`fused_tile` of the same ``rows``.
 
     Each op's function source appears once however often the op occurs;
     each call gets the offset of that op's parameter rows in ``params``.
@@ -37,9 +59,10 @@ def fused_shader(ops: Sequence[PointwiseOp]) -> tuple[str, Array]:
         if src not in snippets:
             snippets.append(src)
         p = np.asarray(op.params(), np.float32).reshape(-1, 4)
-        calls.append(f"    c = {op.wgsl_function()}(c, {base}u);\n")
+        calls.append(f"        c = {op.wgsl_function()}(c, {base}u);\n")
         blocks.append(p)
         base += p.shape[0]
     params = np.concatenate(blocks) if blocks else np.zeros((0, 4), np.float32)
-    body = "\n".join(snippets) + _MAIN.format(calls="".join(calls))
+    rows = ROWS if rows is None else rows
+    body = "\n".join(snippets) + _MAIN.format(rows=rows, calls="".join(calls))
     return body, params

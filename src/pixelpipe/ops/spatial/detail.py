@@ -154,8 +154,8 @@ from pixelpipe.ops.base import Array, GpuPass, Op, OpKind, array_namespace, load
 from pixelpipe.ops.spatial.gaussian_blur import gaussian_weights
 from pixelpipe.ops.spatial.separable import (
     MODE_CODES,
+    correlation_pass,
     edge_indices,
-    pass_shader,
     separable_reference,
 )
 
@@ -224,8 +224,7 @@ def _blur_passes(height: int, width: int, kernels: list[npt.NDArray[np.float64]]
     params[0] = (r, MODE_CODES["mirror"], 0.0, 0.0)
     params[1:, : len(kernels)] = padded.T
     size = (height, width)
-    return [GpuPass(pass_shader(1), params, size, ("p0",)),
-            GpuPass(pass_shader(0), params, size, ("p1",))]
+    return [correlation_pass(1, params, size, "p0"), correlation_pass(0, params, size, "p1")]
 
 
 def _smoothstep(t: Array) -> Array:

@@ -144,10 +144,87 @@ def pass_params(weights: npt.NDArray[np.float64], mode: str, cval: float) -> Arr
     return p
 
 
-def pass_shader(axis: int) -> str:
-    """WGSL of the 1-D correlation pass along ``axis`` (0 = y / vertical, 1 = x / horizontal)."""
-    body = load_wgsl(__package__, "separable.wgsl")
-    return f"const AXIS_X: bool = {'true' if axis == 1 else 'false'};\n" + body
+#: Outputs one invocation computes, consecutive along the filtered axis.
+RUN = 4
+#: Taps summed into one float32 partial sum before it joins the total.
+PARTIAL = 64
+
+
+def pass_tile(axis: int, run: int = RUN) -> tuple[int, int]:
+    """Outputs (rows, columns) of one 16 x 16 workgroup of a pass along ``axis``."""
+    return (16, 16 * run) if axis == 1 else (16 * run, 16)
+
+
+def pass_shader(axis: int, run: int = RUN) -> str:
+    """WGSL of the 1-D correlation pass along ``axis`` (0 = y / vertical, 1 = x / horizontal).
+
+    Each invocation computes ``run`` consecutive outputs of one line and
+    keeps the ``run`` input samples they share in registers, sliding along
+    the kernel: one global load and ``run`` multiply-adds per tap instead of
+    ``run`` loads. The loop is unrolled over ``run`` here because WGSL cannot
+    index registers. Taps are summed ``PARTIAL`` at a time into partial sums
+    (shorter float32 sums for long kernels). Loads go through the L1 cache:
+    neighbouring invocations read overlapping windows.
+    """
+    if run < 1:
+        raise ValueError("run must be at least 1")
+    j = range(run)
+    last = run - 1
+    lines = [
+        f"const RUN: u32 = {run}u;",
+        "",
+        "@compute @workgroup_size(16, 16)",
+        "fn main(@builtin(workgroup_id) wid: vec3<u32>, "
+        "@builtin(local_invocation_id) lid: vec3<u32>) {",
+        "    let t = tile_index(wid);",
+        "    var line = t.y * 16u + lid.y;  // a row",
+        "    var first = (t.x * 16u + lid.x) * RUN;",
+        "    var n_along = dims.out_w;",
+        "    var n_across = dims.out_h;",
+        "    if (!AXIS_X) {  // lid.x walks columns: neighbours load neighbouring addresses",
+        "        line = t.x * 16u + lid.x;",
+        "        first = (t.y * 16u + lid.y) * RUN;",
+        "        n_along = dims.out_h;",
+        "        n_across = dims.out_w;",
+        "    }",
+        "    if (line >= n_across || first >= n_along) {",
+        "        return;",
+        "    }",
+        "    let r = u32(params[0].x);",
+        "    let mode = u32(params[0].y);",
+        "    let cval = vec4<f32>(params[0].z);",
+        "    let taps = 2u * r + 1u;",
+        "    let start = i32(first) - i32(r);",
+        *[f"    var v{i} = load(start + {i}, line, cval, mode);" for i in range(last)],
+        *[f"    var a{i} = vec4<f32>(0.0);" for i in j],
+        f"    for (var c = 0u; c < taps; c += {PARTIAL}u) {{",
+        *[f"        var s{i} = vec4<f32>(0.0);" for i in j],
+        f"        let ce = min(taps, c + {PARTIAL}u);",
+        "        for (var k = c; k < ce; k++) {",
+        f"            let v{last} = load(start + i32(k) + {last}, line, cval, mode);",
+        "            let w = params[1u + k];",
+        *[f"            s{i} += w * v{i};" for i in j],
+        *[f"            v{i} = v{i + 1};" for i in range(last)],
+        "        }",
+        *[f"        a{i} += s{i};" for i in j],
+        "    }",
+        "    if (AXIS_X) {",
+        "        let base = line * dims.out_w + first;",
+        *[f"        if (first + {i}u < n_along) {{ dst[base + {i}u] = a{i}; }}" for i in j],
+        "    } else {",
+        *[f"        if (first + {i}u < n_along) {{ dst[(first + {i}u) * dims.out_w + line] = "
+          f"a{i}; }}" for i in j],
+        "    }",
+        "}",
+    ]
+    common = load_wgsl(__package__, "separable_common.wgsl")
+    axis_x = "true" if axis == 1 else "false"
+    return f"const AXIS_X: bool = {axis_x};\n" + common + "\n" + "\n".join(lines) + "\n"
+
+
+def correlation_pass(axis: int, params: Array, size: tuple[int, int], source: str) -> GpuPass:
+    """One GpuPass correlating ``source`` along ``axis`` with :func:`pass_params` rows."""
+    return GpuPass(pass_shader(axis), params, size, (source,), tile=pass_tile(axis))
 
 
 def separable_passes(height: int, width: int, weights: npt.NDArray[np.float64], mode: str,
@@ -159,7 +236,5 @@ def separable_passes(height: int, width: int, weights: npt.NDArray[np.float64], 
     """
     params = pass_params(weights, mode, cval)
     size = (height, width)
-    return [
-        GpuPass(pass_shader(1), params, size, (source,)),
-        GpuPass(pass_shader(0), params, size, (f"p{first}",)),
-    ]
+    return [correlation_pass(1, params, size, source),
+            correlation_pass(0, params, size, f"p{first}")]
