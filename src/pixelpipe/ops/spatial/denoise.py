@@ -542,27 +542,34 @@ class Denoise(GlobalOp):
 
     def gpu_passes_with(self, height: int, width: int,
                         stats: npt.NDArray[Any]) -> list[GpuPass]:
+        """The 10 WebGPU passes (see the module note, "GPU"): per level an along-x
+        pass ``t_j`` and an along-y pass that thresholds band ``j`` into the
+        accumulator in place; at most 3 image buffers live at any pass."""
         size = (height, width)
         if self.is_identity():
             return []  # the input unchanged
-        common = load_wgsl(__package__, "denoise_common.wgsl")
+        common = load_wgsl(__package__, "denoise_common.wgsl") + load_wgsl(
+            __package__, "denoise_taps.wgsl")
         smooth_src = common + load_wgsl(__package__, "denoise_smooth.wgsl")
+        band_src = common + load_wgsl(__package__, "denoise_band.wgsl")
         conv = self._conversion_rows()
-        passes: list[GpuPass] = []
-        source = "in"
-        for j in range(LEVELS):
-            for axis_x in (1.0, 0.0):
-                first = float(j == 0 and axis_x == 1.0)
-                params = np.concatenate([
-                    [[2.0 ** j, axis_x, first, 0.0]],
-                    conv,
-                    [[B3[0], B3[1], B3[2], 0.0]],
-                ]).astype(np.float32)
-                passes.append(GpuPass(smooth_src, params, size, (source,)))
-                source = f"p{len(passes) - 1}"
+        taps = [[B3[0], B3[1], B3[2], 0.0]]
         t = self.thresholds(stats)
-        params = np.concatenate([conv, np.pad(t, ((0, 0), (0, 1)))]).astype(np.float32)
-        coarse = tuple(f"p{2 * j + 1}" for j in range(LEVELS))  # c1 .. c5
-        recon = common + load_wgsl(__package__, "denoise_reconstruct.wgsl")
-        passes.append(GpuPass(recon, params, size, ("in", *coarse)))
+        passes: list[GpuPass] = []
+        acc: str | None = None  # the accumulator: level 1's along-y pass
+        for j in range(LEVELS):
+            d = 2.0 ** j
+            first, last = float(j == 0), float(j == LEVELS - 1)
+            # t_j = h_d (x) * c_{j-1}: from the input (level 1) or from t_{j-1}
+            x_in = "in" if j == 0 else f"p{len(passes) - 2}"
+            x_params = np.concatenate([[[d, d / 2.0, first, 0.0]], conv, taps])
+            passes.append(GpuPass(smooth_src, x_params.astype(np.float32), size, (x_in,)))
+            # acc += T(c_{j-1} - c_j), c_j = h_d (y) * t_j; c_{j-1} from the
+            # input (level 1) or t_{j-1}, which is then no longer needed
+            t_j = f"p{len(passes) - 1}"
+            y_params = np.concatenate([[[d, first, last, 0.0]], conv, taps,
+                                       [[*t[j], 0.0]]]).astype(np.float32)
+            passes.append(GpuPass(band_src, y_params, size, (t_j, x_in), in_place=acc))
+            if acc is None:
+                acc = f"p{len(passes) - 1}"
         return passes
