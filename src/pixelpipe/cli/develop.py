@@ -23,13 +23,10 @@ from __future__ import annotations
 
 import enum
 import sys
-import threading
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -44,7 +41,7 @@ from pixelpipe.cli.running import (
     start_backend,
     writer_bit_depth,
 )
-from pixelpipe.errors import InputError, OutputError, PixelpipeError
+from pixelpipe.errors import InputError, OutputError
 
 
 class OutFormat(enum.StrEnum):
@@ -68,32 +65,16 @@ def _load(presets: list[Path] | None, sets: list[str] | None, extra: Path | None
 def _write(image: Any, out: Path, preset: Any, bit_depth: BitDepth | None,
            quality: int | None, overwrite: bool, source: Path | None) -> Path:
     """Write a developed image: bit depth from the CLI, else the preset where the format has it."""
-    from pixelpipe import io
-    from pixelpipe.io import formats
+    from pixelpipe.workflows.develop.batch import write_developed
 
-    fmt = formats.format_of(out, for_write=True)
-    depth: int | str | None = writer_bit_depth(bit_depth)
-    if depth is None and preset.output.bit_depth is not None:
-        want = {8: ("uint", 8), 16: ("uint", 16), 32: ("float", 32)}[preset.output.bit_depth]
-        if want in formats.SAMPLE_TYPES[fmt]:
-            depth = 8 if want == ("uint", 8) else (16 if want == ("uint", 16) else "float")
-    if fmt == "jpeg":
-        if image.channels == 4:
-            image = image.with_array(image.array[..., :3])
-        q = quality if quality is not None else preset.output.jpeg_quality
-        return io.write(out, image, bit_depth=depth, quality=q, overwrite=overwrite,
-                        source=source)
-    if quality is not None:
-        raise OutputError(out, "--quality applies to JPEG output only")
-    return io.write(out, image, bit_depth=depth, overwrite=overwrite, source=source)
+    return write_developed(image, out, preset, writer_bit_depth(bit_depth), quality, overwrite,
+                           source)
 
 
 def _device_dtype(target: Path) -> Any:
-    """Sample type to quantise to on the device: uint8 for JPEG (8-bit only), else None
-    (float32 pixels; the writer converts to the bit depth it chooses)."""
-    from pixelpipe.io import formats
+    from pixelpipe.workflows.develop.batch import device_dtype
 
-    return np.uint8 if formats.format_of(target, for_write=True) == "jpeg" else None
+    return device_dtype(target)
 
 
 @dataclass
@@ -286,7 +267,7 @@ def _batch(folder: Path, outdir: Path, presets: list[Path] | None, sets: list[st
            quality: int | None, bit_depth: BitDepth | None, overwrite: bool, backend: str,
            adapter: str | None, scheduler: str | None = None,
            dask_local: str | None = None) -> int:
-    from pixelpipe.workflows.develop import load_input, run_prepared
+    from pixelpipe.workflows.develop import develop_files
 
     if not folder.is_dir():
         raise InputError(folder, "--batch needs a folder")
@@ -295,9 +276,6 @@ def _batch(folder: Path, outdir: Path, presets: list[Path] | None, sets: list[st
     if "/" in suffix or "\\" in suffix:
         raise OutputError(outdir, f"--suffix {suffix!r} must not contain a path separator")
     look = _load(presets, sets)
-    be, notice = start_backend(backend, adapter)
-    if notice:
-        print(notice, file=sys.stderr)
     files = _inputs(folder, recursive, outdir)
     summary = _Summary()
     todo: list[tuple[Path, Path]] = []
@@ -308,67 +286,31 @@ def _batch(folder: Path, outdir: Path, presets: list[Path] | None, sets: list[st
         else:
             todo.append((f, target))
     if scheduler is not None or dask_local is not None:
+        _be, notice = start_backend(backend, adapter)  # a backend that cannot start: exit 2
+        if notice:
+            print(notice, file=sys.stderr)
         return _dask_batch(todo, summary, _DevelopFile(look, dict(todo), bit_depth, quality,
                                                        overwrite), outdir, backend,
                            scheduler, dask_local, skip_errors)
-    run_lock = threading.Lock()  # one pipeline on the device at a time
-    stop = threading.Event()
-
-    def work(f: Path, target: Path) -> None:
-        try:
-            develop_one(f, target)
-        except _Cancelled:
-            raise
-        except BaseException:
-            if not skip_errors:
-                stop.set()  # before this future completes: no queued file starts after it
-            raise
-
-    def develop_one(f: Path, target: Path) -> None:
-        if stop.is_set():
-            raise _Cancelled()
-        prepared, source = load_input(f, look.white_balance.as_shot)
-        with run_lock:
-            # checked under the lock: nothing starts developing after the first failure
-            if stop.is_set():
-                raise _Cancelled()
-            img = run_prepared(prepared, source, look, be, _device_dtype(target))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _write(img, target, look, bit_depth, quality, overwrite, f)
-
     console = Console(stderr=True)
-    failed_stop = False
+
+    def start() -> Any:  # on the batch's device thread, while the first files decode
+        be, notice = start_backend(backend, adapter)
+        if notice:
+            print(notice, file=sys.stderr)
+        return be
+
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console,
                   disable=not console.is_terminal) as progress:
         task = progress.add_task("developing", total=len(todo))
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(work, f, t): f for f, t in todo}
-            for fut in as_completed(futures):
-                f = futures[fut]
-                if fut.cancelled():  # never started: the batch stopped at a failure
-                    continue
-                try:
-                    fut.result()
-                    summary.done.append(f)
-                except _Cancelled:
-                    continue
-                except PixelpipeError as exc:
-                    summary.failed.append((f, str(exc)))
-                except OSError as exc:
-                    summary.failed.append((f, f"{exc.filename or f}: {exc.strerror or exc}"))
-                else:
-                    progress.advance(task)
-                    continue
-                progress.advance(task)
-                if not skip_errors and not failed_stop:
-                    failed_stop = True
-                    stop.set()
-                    for other in futures:
-                        other.cancel()
+        res = develop_files(todo, look, start, jobs=jobs, bit_depth=writer_bit_depth(bit_depth),
+                            quality=quality, overwrite=overwrite, skip_errors=skip_errors,
+                            on_file=lambda _f: progress.advance(task))
+    summary.done, summary.failed = res.done, res.failed
     for _f, why in summary.failed:
         print(f"{PROG}: failed: {' '.join(why.split())}", file=sys.stderr)
-    not_run = len(todo) - len(summary.done) - len(summary.failed)
+    not_run = res.not_run
     line = (f"developed {len(summary.done)}, skipped {len(summary.skipped)} (output exists), "
             f"failed {len(summary.failed)}")
     if not_run:
@@ -377,10 +319,6 @@ def _batch(folder: Path, outdir: Path, presets: list[Path] | None, sets: list[st
     if summary.failed and not skip_errors:
         return 2
     return 0
-
-
-class _Cancelled(Exception):
-    pass
 
 
 class _DevelopFile:

@@ -20,15 +20,19 @@ from pathlib import Path
 from typing import Any
 
 from pixelpipe.image import Image
+from pixelpipe.pipeline import Pipeline
+from pixelpipe.workflows.develop.batch import BatchResult, develop_files
 from pixelpipe.workflows.develop.colour import SourceColour, prepare_input
 from pixelpipe.workflows.develop.preset import DevelopPreset, load_preset, load_presets
 from pixelpipe.workflows.develop.stages import build_pipeline
 
 __all__ = [
+    "BatchResult",
     "DevelopPreset",
     "SourceColour",
     "build_pipeline",
     "develop",
+    "develop_files",
     "develop_many",
     "grey_to_rgb",
     "load_input",
@@ -91,18 +95,21 @@ def grey_to_rgb(image: Image) -> Image:
 
 
 def run_prepared(prepared: Image, source: SourceColour, preset: DevelopPreset,
-                 backend: Any = "auto", out_dtype: Any = None) -> Image:
+                 backend: Any = "auto", out_dtype: Any = None,
+                 pipeline: Pipeline | None = None) -> Image:
     """Develop an input already through :func:`load_input` (see :func:`develop`).
 
     ``out_dtype`` (e.g. ``numpy.uint8`` for a JPEG) has the result quantised
     on the device, so only the output's own bytes are downloaded; default:
     float32 pixels. A grey input is expanded to RGB (:func:`grey_to_rgb`)
     when any stage runs; with the all-neutral preset (empty pipeline) it is
-    returned unchanged, still grey.
+    returned unchanged, still grey. ``pipeline``: ``build_pipeline(preset,
+    source)`` built once by the caller, for a batch that runs many files with
+    the same preset and source encoding (default: built here).
     """
     from pixelpipe.workflows.develop.colour import output_meta
 
-    pipe = build_pipeline(preset, source)
+    pipe = build_pipeline(preset, source) if pipeline is None else pipeline
     if len(pipe) and prepared.channels in (1, 2):
         prepared = grey_to_rgb(prepared)
     out = pipe.run(prepared, backend=backend, out_dtype=out_dtype) if len(pipe) else prepared
