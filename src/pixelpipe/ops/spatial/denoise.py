@@ -123,6 +123,8 @@ B3 = np.array([1.0, 4.0, 6.0, 4.0, 1.0]) / 16.0
 MAD_TO_SIGMA = 0.6745
 #: Threshold in noise sigmas at slider 100.
 K_MAX = 3.0
+#: Outputs per invocation of the GPU transform passes (``RUN`` in denoise_taps.wgsl).
+GPU_RUN = 8
 
 F64 = npt.NDArray[np.float64]
 
@@ -563,13 +565,15 @@ class Denoise(GlobalOp):
             # t_j = h_d (x) * c_{j-1}: from the input (level 1) or from t_{j-1}
             x_in = "in" if j == 0 else f"p{len(passes) - 2}"
             x_params = np.concatenate([[[d, d / 2.0, first, 0.0]], conv, taps])
-            passes.append(GpuPass(smooth_src, x_params.astype(np.float32), size, (x_in,)))
+            passes.append(GpuPass(smooth_src, x_params.astype(np.float32), size, (x_in,),
+                                  tile=(16, 16 * GPU_RUN)))
             # acc += T(c_{j-1} - c_j), c_j = h_d (y) * t_j; c_{j-1} from the
             # input (level 1) or t_{j-1}, which is then no longer needed
             t_j = f"p{len(passes) - 1}"
             y_params = np.concatenate([[[d, first, last, 0.0]], conv, taps,
                                        [[*t[j], 0.0]]]).astype(np.float32)
-            passes.append(GpuPass(band_src, y_params, size, (t_j, x_in), in_place=acc))
+            passes.append(GpuPass(band_src, y_params, size, (t_j, x_in), in_place=acc,
+                                  tile=(16 * GPU_RUN, 16)))
             if acc is None:
                 acc = f"p{len(passes) - 1}"
         return passes
