@@ -14,6 +14,9 @@ Modes
   place), so a failure never leaves a partial output. Without
   ``--skip-errors`` the first failure stops the batch (exit 2) after the
   summary; with it every failure is reported and the batch goes on (exit 0).
+  The loop is :func:`pixelpipe.workflows.develop.develop_files`: ``--jobs``
+  threads decode and encode, one more thread runs the device (started while
+  the first files decode), so codec work overlaps the GPU work.
 
 Order of work (single file): paths and output format are checked, the
 presets are loaded, the backend is started, then the input is read.
@@ -137,7 +140,8 @@ def develop(
     recursive: Annotated[bool, typer.Option("--recursive", "-r",
                                             help="With --batch: include sub-folders.")] = False,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, max=64,
-                                      help="With --batch: files decoded/encoded at once.")] = 1,
+                                      help="With --batch: threads decoding/encoding files "
+                                           "(the device has its own thread).")] = 1,
     skip_errors: Annotated[bool, typer.Option(
         "--skip-errors", help="With --batch: report a failing file and go on.")] = False,
     suffix: Annotated[str, typer.Option(
