@@ -109,7 +109,8 @@ accumulator's fourth lane; a non-finite input pixel is stored there as is
 from Y_1 on and skipped by the later passes (an accumulator lane is
 non-finite only then, float32 overflow aside). X_j and Y_j compute
 ``c_{j-1}`` with one expression (the same taps summed in the same order),
-so they use the same value. Each invocation computes 8 outputs along its
+so they use the same value (up to a driver contracting a multiply-add in one
+and not the other). Each invocation computes 8 outputs along its
 pass's axis, ``d`` apart, sliding a 5-tap window: per output, X_j (j > 1)
 loads 7.5 pixels instead of 25 and Y_j 4.9 instead of 11. Per pixel: 19
 full-image reads and 10 writes (the 11 passes before read 16 and wrote 11,
