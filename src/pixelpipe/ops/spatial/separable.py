@@ -146,6 +146,8 @@ def pass_params(weights: npt.NDArray[np.float64], mode: str, cval: float) -> Arr
 
 #: Outputs one invocation computes, consecutive along the filtered axis.
 RUN = 4
+#: Taps per loop iteration (their loads are independent, so they overlap).
+UNROLL = 4
 #: Taps summed into one float32 partial sum before it joins the total.
 PARTIAL = 64
 
@@ -155,14 +157,36 @@ def pass_tile(axis: int, run: int = RUN) -> tuple[int, int]:
     return (16, 16 * run) if axis == 1 else (16 * run, 16)
 
 
-def pass_shader(axis: int, run: int = RUN) -> str:
+def _taps_step(run: int, n: int) -> list[str]:
+    """WGSL for ``n`` taps ``k .. k + n - 1``: ``n`` loads, ``n * run`` multiply-adds."""
+    last = run - 1
+    out = [f"            let n{u} = load(start + i32(k) + {last + u}, line, cval, mode);"
+           for u in range(n)]
+    window = [f"v{i}" for i in range(last)] + [f"n{u}" for u in range(n)]
+    for u in range(n):
+        out.append(f"            let w{u} = params[1u + k + {u}u];")
+        out += [f"            s{i} += w{u} * {window[i + u]};" for i in range(run)]
+    out += [f"            v{i} = {window[n + i]};" for i in range(last)]
+    out.append(f"            k += {n}u;")
+    return out
+
+
+def _taps_unrolled(run: int, unroll: int) -> list[str]:
+    """``unroll`` taps per iteration while that many are left (independent loads in flight)."""
+    if unroll <= 1:
+        return []
+    return [f"        while (k + {unroll}u <= ce) {{", *_taps_step(run, unroll), "        }"]
+
+
+def pass_shader(axis: int, run: int = RUN, unroll: int = UNROLL) -> str:
     """WGSL of the 1-D correlation pass along ``axis`` (0 = y / vertical, 1 = x / horizontal).
 
     Each invocation computes ``run`` consecutive outputs of one line and
     keeps the ``run`` input samples they share in registers, sliding along
     the kernel: one global load and ``run`` multiply-adds per tap instead of
-    ``run`` loads. The loop is unrolled over ``run`` here because WGSL cannot
-    index registers. Taps are summed ``PARTIAL`` at a time into partial sums
+    ``run`` loads. The loops are unrolled over ``run`` here because WGSL
+    cannot index registers, and over ``unroll`` taps per iteration so that
+    that many loads are in flight at once. Taps are summed ``PARTIAL`` at a time into partial sums
     (shorter float32 sums for long kernels). Loads go through the L1 cache:
     neighbouring invocations read overlapping windows.
     """
@@ -200,11 +224,10 @@ def pass_shader(axis: int, run: int = RUN) -> str:
         f"    for (var c = 0u; c < taps; c += {PARTIAL}u) {{",
         *[f"        var s{i} = vec4<f32>(0.0);" for i in j],
         f"        let ce = min(taps, c + {PARTIAL}u);",
-        "        for (var k = c; k < ce; k++) {",
-        f"            let v{last} = load(start + i32(k) + {last}, line, cval, mode);",
-        "            let w = params[1u + k];",
-        *[f"            s{i} += w * v{i};" for i in j],
-        *[f"            v{i} = v{i + 1};" for i in range(last)],
+        "        var k = c;",
+        *_taps_unrolled(run, unroll),
+        "        while (k < ce) {",
+        *_taps_step(run, 1),
         "        }",
         *[f"        a{i} += s{i};" for i in j],
         "    }",
