@@ -11,15 +11,14 @@ Times, with the data resident (timestamp queries):
 * W1's fused colour chain for ``ROWS`` (pixels per invocation) = 1, 2, 4, 8;
 
 beside a copy kernel reading and writing the same image once (the
-memory-bound floor of one pass). The GPU is kept busy for 3 s first so
-that its clocks have ramped up.
+memory-bound floor of one pass). Each timing follows 0.3 s of untimed
+runs, so the GPU's clocks have ramped up.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import time as _time
 from typing import ClassVar
 
 import numpy as np
@@ -29,7 +28,7 @@ from pixelpipe.backends import get_backend
 from pixelpipe.backends.wgpu import fuse
 from pixelpipe.bench.suite import make_image, make_lut, w1_ops
 from pixelpipe.ops.base import Array, GpuPass, Op, OpKind
-from pixelpipe.ops.spatial.gaussian_blur import GaussianBlur, gaussian_weights
+from pixelpipe.ops.spatial.gaussian_blur import gaussian_weights
 from pixelpipe.ops.spatial.separable import (
     pass_params,
     pass_shader,
@@ -71,15 +70,9 @@ def main() -> None:
     def time(passes: list[GpuPass]) -> float:
         _Passes.passes = passes
         plan = Pipeline([_Passes()]).plan()
-        be.time_resident(plan, x, 2)  # compile, warm up
-        return statistics.median(be.time_resident(plan, x, args.repeat)) * 1e3
+        return statistics.median(be.time_resident(plan, x, args.repeat, warmup_s=0.3)) * 1e3
 
     size = (h, w)
-    # clocks: keep the GPU busy for a while before timing anything
-    warm = Pipeline([GaussianBlur(sigma=8.0)]).plan()
-    t_end = _time.perf_counter() + 3.0
-    while _time.perf_counter() < t_end:
-        be.time_resident(warm, x, 5)
     copy = time([GpuPass(COPY, np.zeros((1, 4), np.float32), size)])
     print(f"device: {be.describe()}  image {w}x{h} RGBA f32")
     print(f"copy kernel: {copy:.3f} ms")
@@ -110,8 +103,7 @@ def main() -> None:
     w1 = Pipeline(w1_ops(make_lut())).plan()
     for rows in (1, 2, 4, 8):
         fuse.ROWS = rows
-        be.time_resident(w1, x, 2)
-        t1 = statistics.median(be.time_resident(w1, x, args.repeat)) * 1e3
+        t1 = statistics.median(be.time_resident(w1, x, args.repeat, warmup_s=0.3)) * 1e3
         print(f"W1 fused chain, {rows} px/invocation: {t1:.3f} ms")
 
 

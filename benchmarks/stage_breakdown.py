@@ -39,14 +39,14 @@ def main() -> None:
     second = time.perf_counter() - t0
     print(f"device: {be.describe()}  image {w}x{h}")
     print(f"whole pipeline: first run {first:.2f} s (shader compilation), second {second:.3f} s")
-    total = statistics.median(be.time_resident(pipe.plan(), x, args.repeat))
+    total = statistics.median(be.time_resident(pipe.plan(), x, args.repeat, warmup_s=1.0))
     print(f"whole pipeline GPU time (resident): {total * 1e3:.2f} ms, "
           f"{be.kernels_dispatched} kernels, image memory {be.last_run_bytes / f32:.1f}x f32")
     print(f"{'op':16} {'gpu ms':>9} {'kernels':>8} {'memory x f32':>13}")
     for op in pipe.ops:
         p = Pipeline([op])
         p.run(x, backend=be)
-        t = statistics.median(be.time_resident(p.plan(), x, args.repeat))
+        t = statistics.median(be.time_resident(p.plan(), x, args.repeat, warmup_s=0.3))
         print(f"{op.op_name:16} {t * 1e3:9.3f} {be.kernels_dispatched:8d} "
               f"{be.last_run_bytes / f32:13.1f}")
     t0 = time.perf_counter()

@@ -71,8 +71,8 @@ def device_copy_time(be: WgpuBackend, height: int, width: int, repeat: int = 10)
     x = np.zeros((height, width, 4), np.float32)
     plan = Plan((Stage((_Copy(),)),))
     try:
-        be.time_resident(plan, x, repeat)  # warm-up: a cold GPU runs below its clocks
-        return float(np.median(be.time_resident(plan, x, repeat)))
+        # warm-up first: an idle GPU runs below its clocks
+        return float(np.median(be.time_resident(plan, x, repeat, warmup_s=1.0)))
     except GPUError:
         return None
 

@@ -78,6 +78,11 @@ def _time(fn: Callable[[], Any], repeat: int) -> float:
     return statistics.median(times)
 
 
+#: Seconds of untimed back-to-back runs before each GPU timing: an idle GPU
+#: runs at a fraction of its clock and takes a moment under load to raise it.
+GPU_WARMUP_S = 1.0
+
+
 def _pixelpipe(name: str, pipe: Pipeline, x: F32, results: list[Result], be: WgpuBackend | None,
                cpu_repeat: int, gpu_repeat: int) -> None:
     results.append(Result(name, "pixelpipe cpu", wall_s=_time(lambda: pipe.run(x, backend="cpu"),
@@ -91,7 +96,8 @@ def _pixelpipe(name: str, pipe: Pipeline, x: F32, results: list[Result], be: Wgp
         pipe.run(x, backend=be)
         walls.append(time.perf_counter() - t0)
     kernels = be.kernels_dispatched
-    gpu = (statistics.median(be.time_resident(pipe.plan(), x, max(gpu_repeat, 10)))
+    gpu = (statistics.median(be.time_resident(pipe.plan(), x, max(gpu_repeat, 10),
+                                              warmup_s=GPU_WARMUP_S))
            if be.last_gpu_time is not None else None)
     results.append(Result(name, "pixelpipe wgpu", wall_s=statistics.median(walls), gpu_s=gpu,
                           note="wall: upload + run + download; gpu: kernels, data resident",
@@ -212,7 +218,8 @@ def w5(x: F32, be: WgpuBackend | None, cpu_repeat: int, gpu_repeat: int,
             t0 = time.perf_counter()
             pipe.run(x, backend=be)
             walls.append(time.perf_counter() - t0)
-        gpu = statistics.median(be.time_resident(pipe.plan(), x, max(gpu_repeat, 10)))
+        gpu = statistics.median(be.time_resident(pipe.plan(), x, max(gpu_repeat, 10),
+                                                 warmup_s=GPU_WARMUP_S))
         f32 = x.shape[0] * x.shape[1] * x.shape[2] * 4
         out.append(Result("W5", "pixelpipe wgpu", wall_s=statistics.median(walls), gpu_s=gpu,
                           note=f"{len(pipe)} ops, {be.kernels_dispatched} kernels; image buffers "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -215,35 +216,45 @@ class WgpuBackend(Backend):
         self.last_gpu_time = self._timer.read() if self._timer and run.dispatched else None
         return result
 
-    def time_resident(self, plan: Plan, samples: npt.NDArray[Any], repeat: int = 10) -> list[float]:
+    def time_resident(self, plan: Plan, samples: npt.NDArray[Any], repeat: int = 10,
+                      warmup_s: float = 0.0) -> list[float]:
         """GPU seconds of each of ``repeat`` runs of ``plan`` on data already on the device.
 
-        The input is uploaded (and unpacked) once; every run then records and
-        submits the plan's dispatches back to back, with no transfers between,
-        so the GPU stays busy as in a batch. Raises :class:`GPUError` without
-        timestamp queries.
+        The input is uploaded (and unpacked) once; the runs are then recorded
+        and submitted one after another without waiting, each between its own
+        pair of timestamp queries, and read back together: the GPU is fed
+        continuously, as in a batch, and its clocks stay up (a GPU that idles
+        between short runs lowers them). ``warmup_s`` seconds of untimed runs
+        come first. Raises :class:`GPUError` without timestamp queries.
         """
         if self._timer is None:
             raise GPUError(f"{self.describe()}: the adapter has no timestamp queries")
         x = np.ascontiguousarray(samples)
-        times: list[float] = []
         with self._lock:
             setup = _RunState(self)
+            saved = self._timer
             try:
                 src = self._put(x, channels_of(x), setup)
                 setup.flush(final=False)
-                for _ in range(repeat):
-                    run = _RunState(self)
-                    run.keep.append(src)
-                    try:
-                        self._record_plan(plan, src, x.shape[:2], run)
-                        run.flush(final=True)
-                        times.append(self._timer.read())
-                    finally:
-                        run.release()
+                timer = _PassTimer(self.device, max(1, repeat))
+                self._timer = timer
+                end = time.perf_counter() + warmup_s
+                while True:
+                    for i in range(repeat):
+                        timer.slot = i
+                        run = _RunState(self)
+                        run.keep.append(src)
+                        try:
+                            self._record_plan(plan, src, x.shape[:2], run)
+                            run.flush(final=True)
+                        finally:
+                            run.release()
+                    times = timer.read_all(repeat)
+                    if time.perf_counter() >= end:
+                        return times
             finally:
+                self._timer = saved
                 setup.release()
-        return times
 
     def _put(self, x: npt.NDArray[Any], channels: int, run: _RunState) -> Any:
         """Upload ``x`` and return the buffer holding it as RGBA float32."""
@@ -469,16 +480,24 @@ class _RunState:
 
 
 class _PassTimer:
-    """Timestamp queries around a run's compute passes (start of the first, end of the last)."""
+    """Timestamp queries around a run's compute passes (start of the first, end of the last).
 
-    def __init__(self, device: Any) -> None:
+    ``slots`` runs can be timed before one read-back: run ``slot`` writes
+    queries ``2 slot`` and ``2 slot + 1``.
+    """
+
+    _STRIDE = 256  # query resolve destinations must be 256-byte aligned
+
+    def __init__(self, device: Any, slots: int = 1) -> None:
         import wgpu
 
         self.device = device
-        self.queries = device.create_query_set(type=wgpu.QueryType.timestamp, count=2)
+        self.slot = 0
+        self.queries = device.create_query_set(type=wgpu.QueryType.timestamp, count=2 * slots)
         u = wgpu.BufferUsage
-        self.resolved = device.create_buffer(size=16, usage=u.QUERY_RESOLVE | u.COPY_SRC)
-        self.readback = device.create_buffer(size=16, usage=u.MAP_READ | u.COPY_DST)
+        size = self._STRIDE * slots
+        self.resolved = device.create_buffer(size=size, usage=u.QUERY_RESOLVE | u.COPY_SRC)
+        self.readback = device.create_buffer(size=size, usage=u.MAP_READ | u.COPY_DST)
         self._wgpu = wgpu
 
     def writes(self, first: bool, last: bool) -> dict[str, Any] | None:
@@ -486,17 +505,24 @@ class _PassTimer:
             return None
         w: dict[str, Any] = {"query_set": self.queries}
         if first:
-            w["beginning_of_pass_write_index"] = 0
+            w["beginning_of_pass_write_index"] = 2 * self.slot
         if last:
-            w["end_of_pass_write_index"] = 1
+            w["end_of_pass_write_index"] = 2 * self.slot + 1
         return w
 
     def resolve(self, enc: Any) -> None:
-        enc.resolve_query_set(self.queries, 0, 2, self.resolved, 0)
-        enc.copy_buffer_to_buffer(self.resolved, 0, self.readback, 0, 16)
+        at = self._STRIDE * self.slot
+        enc.resolve_query_set(self.queries, 2 * self.slot, 2, self.resolved, at)
+        enc.copy_buffer_to_buffer(self.resolved, at, self.readback, at, 16)
 
     def read(self) -> float:
-        self.readback.map_sync(self._wgpu.MapMode.READ)
-        t = np.frombuffer(self.readback.read_mapped(), np.uint64).copy()
+        """Seconds between the two queries of slot 0."""
+        return self.read_all(1)[0]
+
+    def read_all(self, n: int) -> list[float]:
+        """Seconds of slots ``0 .. n - 1`` (waits for the GPU)."""
+        self.readback.map_sync(self._wgpu.MapMode.READ, 0, self._STRIDE * n)
+        raw = np.frombuffer(self.readback.read_mapped(0, self._STRIDE * n), np.uint64).copy()
         self.readback.unmap()
-        return float(t[1] - t[0]) * 1e-9
+        t = raw.reshape(n, self._STRIDE // 8)[:, :2]
+        return [float(b - a) * 1e-9 for a, b in t]
