@@ -465,7 +465,7 @@ class Sharpen(Op):
         shader = (f"const USE_MASK: bool = {'true' if use_mask else 'false'};\n"
                   + load_wgsl(__package__, "detail_sharpen.wgsl"))
         consts = self._consts()
-        combine = GpuPass(shader, pack_params(consts[:4], consts[4:]), (height, width),
-                          ("in", "p0", "p2"))
+        combine = GpuPass(shader, pack_params(consts[:4], consts[4:], LUMA_WEIGHTS),
+                          (height, width), ("in", "p2"))
         return [_luma_pass(height, width), *_blur_passes(height, width, self._kernels()),
                 combine]

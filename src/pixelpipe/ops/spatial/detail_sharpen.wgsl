@@ -1,7 +1,9 @@
 // Sharpen combine pass (see detail.py). The host prepends
 // `const USE_MASK: bool = true|false;`.
-// src0 = input, src1 = Y, src2 = (G_radius(Y), G_1(Y) (only with USE_MASK), 0, 0).
-// params[0] = (k, t_lo, t_inv, e_lo), params[1] = (e_inv, 0, 0, 0):
+// src0 = input, src1 = (G_radius(Y), G_1(Y) (only with USE_MASK), 0, 0).
+// params[0] = (k, t_lo, t_inv, e_lo), params[1] = (e_inv, 0, 0, 0),
+// params[2] = (wr, wg, wb, 0): Y = wr * R + wg * G + wb * B, recomputed here as
+// in the luma pass rather than read back (one image less held at this pass);
 //   d = Y - G_radius(Y), w = S((|d| - t_lo) * t_inv),
 //   e = |gradient of G_1(Y)| (central differences, mirrored borders),
 //   mask = S((e - e_lo) * e_inv), dY = ((k * d) * w) * mask, S = smoothstep on [0, 1].
@@ -34,9 +36,9 @@ fn edge_strength(p: vec2<u32>) -> f32 {
     let x = i32(p.x);
     let y = i32(p.y);
     let row = p.y * dims.out_w;
-    let gx = 0.5 * (src2[row + mirror1(x + 1, w)].y - src2[row + mirror1(x - 1, w)].y);
-    let gy = 0.5 * (src2[mirror1(y + 1, h) * dims.out_w + p.x].y
-                    - src2[mirror1(y - 1, h) * dims.out_w + p.x].y);
+    let gx = 0.5 * (src1[row + mirror1(x + 1, w)].y - src1[row + mirror1(x - 1, w)].y);
+    let gy = 0.5 * (src1[mirror1(y + 1, h) * dims.out_w + p.x].y
+                    - src1[mirror1(y - 1, h) * dims.out_w + p.x].y);
     return sqrt(gx * gx + gy * gy);
 }
 
@@ -49,7 +51,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     let i = p.y * dims.out_w + p.x;
     let x = src0[i];
     let k = params[0].x;
-    let d = src1[i].x - src2[i].x;
+    let lw = params[2];
+    let d = (lw.x * x.r + lw.y * x.g + lw.z * x.b) - src1[i].x;
     let wt = smooth01((abs(d) - params[0].y) * params[0].z);
     var dy = (k * d) * wt;
     if (USE_MASK) {
