@@ -22,6 +22,7 @@ from pixelpipe.samples import SAMPLE_DTYPES, channels_of, from_float, from_rgba,
 WORKGROUP = 16
 PIXEL_BYTES = 16  # vec4<f32>
 _PACK_WIDTH = 4096  # 16-byte cells per row of the packing kernel's grid
+EAGER = 4  # dispatches recorded before they are submitted (see _RunState.queue)
 
 _KIND = {np.dtype(np.uint8): 0, np.dtype(np.uint16): 1, np.dtype(np.float16): 2,
          np.dtype(np.float32): 3}
@@ -268,7 +269,7 @@ class WgpuBackend(Backend):
         self.staging.upload(x, raw)
         out = run.acquire(h * w * PIXEL_BYTES)
         body = _sample_consts(channels, x.dtype) + load_wgsl(__package__, "samples_unpack.wgsl")
-        run.pending.append(_Dispatch(body, [raw], out, np.zeros((1, 4), np.float32), (h, w),
+        run.queue(_Dispatch(body, [raw], out, np.zeros((1, 4), np.float32), (h, w),
                                      (h, w), input_bytes=[_round16(x.nbytes)],
                                      declares_io=True))
         run.retire(raw)
@@ -282,7 +283,7 @@ class WgpuBackend(Backend):
             if stage.fused:
                 out = run.acquire(size[0] * size[1] * PIXEL_BYTES)
                 body, params = fused_shader(stage.ops)  # type: ignore[arg-type]
-                run.pending.append(_Dispatch(body, [cur], out, params, size, size,
+                run.queue(_Dispatch(body, [cur], out, params, size, size,
                                              tile=fused_tile()))
                 cur = out
                 run.retire(prev)
@@ -320,7 +321,7 @@ class WgpuBackend(Backend):
         grid_h = -(-cells // grid_w)
         packed = run.acquire(grid_w * grid_h * 16)
         body = _sample_consts(channels, out_dt) + load_wgsl(__package__, "samples_pack.wgsl")
-        run.pending.append(_Dispatch(body, [cur], packed, np.zeros((1, 4), np.float32), size,
+        run.queue(_Dispatch(body, [cur], packed, np.zeros((1, 4), np.float32), size,
                                      (grid_h, grid_w), declares_io=True))
         run.flush(final=True)
         raw = np.empty(_round16(nbytes), np.uint8)
@@ -445,7 +446,7 @@ class _RunState:
             # output may differ from the op input: separable resampling)
             in_sizes = [op_in_size if name == "in" else produced_sizes[int(name[1:])]
                         for name in gp.inputs]
-            self.pending.append(_Dispatch(gp.shader, ins, out, gp.params,
+            self.queue(_Dispatch(gp.shader, ins, out, gp.params,
                                           in_sizes[0] if in_sizes else op_in_size,
                                           gp.out_size, in_sizes, tile=gp.tile))
             produced.append(out)
@@ -457,6 +458,21 @@ class _RunState:
                     if buf is not produced[-1] and buf is not out:
                         self.retire(buf)
         return produced[-1]
+
+    def queue(self, d: _Dispatch) -> None:
+        """Add a dispatch; submit the earlier ones once :data:`EAGER` are waiting.
+
+        Submitting as the plan is recorded lets the GPU start while the host
+        records the rest (after a statistics read-back the GPU would
+        otherwise wait for the whole remainder of the plan to be recorded).
+        The newest dispatch stays pending, so the final flush always has the
+        run's last dispatch to time.
+        """
+        self.pending.append(d)
+        if len(self.pending) > EAGER:
+            keep = self.pending.pop()
+            self.flush(final=False)
+            self.pending.append(keep)
 
     def flush(self, final: bool) -> None:
         """Record the pending dispatches into one command encoder and submit it."""
