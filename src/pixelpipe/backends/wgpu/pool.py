@@ -84,6 +84,25 @@ def _padded(raw: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
     return np.concatenate([raw, np.zeros(4 - raw.size % 4, np.uint8)])
 
 
+def _fill_mapped(stg: Any, piece: npt.NDArray[np.uint8]) -> None:
+    """Copy ``piece`` into the start of the write-mapped buffer ``stg``.
+
+    ``write_mapped`` copies on one thread while holding the GIL; a writable
+    view of the mapped range (wgpu-py's ``_experimental_get_mapped_range``)
+    lets :func:`_parallel_copy` fill it from several threads. Where that
+    call does not exist the copy goes through ``write_mapped``.
+    """
+    get_range = getattr(stg, "_experimental_get_mapped_range", None)
+    if get_range is None or piece.size < _COPY_MIN:
+        stg.write_mapped(piece, 0)
+        return
+    view = get_range(0, piece.size)
+    try:
+        _parallel_copy(np.frombuffer(view, np.uint8), piece)
+    finally:
+        del view  # the view dies with the mapping: drop it before unmap
+
+
 class Staging:
     """Two persistent mapped staging buffers per direction, used alternately.
 
@@ -119,7 +138,7 @@ class Staging:
             piece = _padded(raw[off:off + self.chunk])
             stg = self._up[k % 2]
             stg.map_sync(mapw, 0, self.chunk)
-            stg.write_mapped(piece, 0)
+            _fill_mapped(stg, piece)
             stg.unmap()
             enc = self.device.create_command_encoder()
             enc.copy_buffer_to_buffer(stg, 0, dst, off, piece.size)
