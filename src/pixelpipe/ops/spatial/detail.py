@@ -213,10 +213,11 @@ def _blur_lanes(y: Array, kernels: list[npt.NDArray[np.float64]]) -> list[Array]
 
 def _blur_passes(height: int, width: int, kernels: list[npt.NDArray[np.float64]]
                  ) -> list[GpuPass]:
-    """Two separable passes (x, then y) blurring the luma pass ``p0``: kernel i in lane i.
+    """Two separable passes (x, then y) blurring the luma of the op input: kernel i in lane i.
 
-    They are the shared ``separable.wgsl`` passes, whose per-tap weight rows are
-    vec4s multiplied lane by lane; here each lane carries its own kernel.
+    The x pass computes the luma of each input pixel as it loads it (no luma
+    image is written); the per-tap weight rows are vec4s multiplied lane by
+    lane, and here each lane carries its own kernel.
     """
     padded = _lane_kernels(kernels)
     r = (padded.shape[1] - 1) // 2
@@ -224,7 +225,8 @@ def _blur_passes(height: int, width: int, kernels: list[npt.NDArray[np.float64]]
     params[0] = (r, MODE_CODES["mirror"], 0.0, 0.0)
     params[1:, : len(kernels)] = padded.T
     size = (height, width)
-    return [correlation_pass(1, params, size, "p0"), correlation_pass(0, params, size, "p1")]
+    return [correlation_pass(1, params, size, "in", luma=LUMA_WEIGHTS),
+            correlation_pass(0, params, size, "p0")]
 
 
 def _smoothstep(t: Array) -> Array:
@@ -244,11 +246,6 @@ def _knee(slider: float, knee_max: float, half_width: float) -> tuple[float, flo
     """(lo, 1 / width) of a smoothstep knee whose top is ``slider * (max + half_width)``."""
     hi = slider * (knee_max + half_width)
     return hi - 2.0 * half_width, 1.0 / (2.0 * half_width)
-
-
-def _luma_pass(height: int, width: int) -> GpuPass:
-    return GpuPass(load_wgsl(__package__, "detail_luma.wgsl"), pack_params(LUMA_WEIGHTS),
-                   (height, width), ("in",))
 
 
 class Texture(Op):
@@ -302,8 +299,8 @@ class Texture(Op):
         if self.is_identity():
             return []  # amount 0: the input unchanged
         combine = GpuPass(load_wgsl(__package__, "detail_texture.wgsl"),
-                          pack_params(self._consts()), (height, width), ("in", "p2"))
-        return [_luma_pass(height, width), *_blur_passes(height, width, self._kernels()),
+                          pack_params(self._consts()), (height, width), ("in", "p1"))
+        return [*_blur_passes(height, width, self._kernels()),
                 combine]
 
 
@@ -360,8 +357,8 @@ class Clarity(Op):
         if self.is_identity():
             return []  # amount 0: the input unchanged
         combine = GpuPass(load_wgsl(__package__, "detail_clarity.wgsl"),
-                          pack_params(self._consts()), (height, width), ("in", "p2"))
-        return [_luma_pass(height, width), *_blur_passes(height, width, self._kernels()),
+                          pack_params(self._consts()), (height, width), ("in", "p1"))
+        return [*_blur_passes(height, width, self._kernels()),
                 combine]
 
 
@@ -466,6 +463,6 @@ class Sharpen(Op):
                   + load_wgsl(__package__, "detail_sharpen.wgsl"))
         consts = self._consts()
         combine = GpuPass(shader, pack_params(consts[:4], consts[4:], LUMA_WEIGHTS),
-                          (height, width), ("in", "p2"))
-        return [_luma_pass(height, width), *_blur_passes(height, width, self._kernels()),
+                          (height, width), ("in", "p1"))
+        return [*_blur_passes(height, width, self._kernels()),
                 combine]

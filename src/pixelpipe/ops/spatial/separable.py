@@ -178,7 +178,8 @@ def _taps_unrolled(run: int, unroll: int) -> list[str]:
     return [f"        while (k + {unroll}u <= ce) {{", *_taps_step(run, unroll), "        }"]
 
 
-def pass_shader(axis: int, run: int = RUN, unroll: int = UNROLL) -> str:
+def pass_shader(axis: int, run: int = RUN, unroll: int = UNROLL,
+                luma: tuple[float, float, float] | None = None) -> str:
     """WGSL of the 1-D correlation pass along ``axis`` (0 = y / vertical, 1 = x / horizontal).
 
     Each invocation computes ``run`` consecutive outputs of one line and
@@ -242,12 +243,20 @@ def pass_shader(axis: int, run: int = RUN, unroll: int = UNROLL) -> str:
     ]
     common = load_wgsl(__package__, "separable_common.wgsl")
     axis_x = "true" if axis == 1 else "false"
-    return f"const AXIS_X: bool = {axis_x};\n" + common + "\n" + "\n".join(lines) + "\n"
+    wr, wg, wb = (repr(float(np.float32(v))) for v in (luma or (0.0, 0.0, 0.0)))
+    head = (f"const AXIS_X: bool = {axis_x};\n"
+            f"const LOAD_LUMA: bool = {'true' if luma else 'false'};\n"
+            f"const LUMA_W = vec3<f32>({wr}, {wg}, {wb});\n")
+    return head + common + "\n" + "\n".join(lines) + "\n"
 
 
-def correlation_pass(axis: int, params: Array, size: tuple[int, int], source: str) -> GpuPass:
-    """One GpuPass correlating ``source`` along ``axis`` with :func:`pass_params` rows."""
-    return GpuPass(pass_shader(axis), params, size, (source,), tile=pass_tile(axis))
+def correlation_pass(axis: int, params: Array, size: tuple[int, int], source: str,
+                     luma: tuple[float, float, float] | None = None) -> GpuPass:
+    """One GpuPass correlating ``source`` along ``axis`` with :func:`pass_params` rows.
+
+    ``luma``: filter the luma of ``source`` (see :func:`pass_shader`).
+    """
+    return GpuPass(pass_shader(axis, luma=luma), params, size, (source,), tile=pass_tile(axis))
 
 
 def separable_passes(height: int, width: int, weights: npt.NDArray[np.float64], mode: str,

@@ -2,7 +2,10 @@
 // separable filters (see separable.py, which generates each pass's `main`).
 //
 // The host prepends `const AXIS_X: bool = true|false;` (true: correlate
-// along x, within rows; false: along y, within columns).
+// along x, within rows; false: along y, within columns) and
+// `const LOAD_LUMA: bool;` with `const LUMA_W: vec3<f32>;`: when true, every
+// sample loaded is the luma wr * R + wg * G + wb * B of the input pixel in all
+// four lanes (the pass reads an RGBA image and filters its luma).
 //
 // params[0]     = (r, mode, cval, 0)   mode: 0 mirror (reflect-101),
 //                 1 reflect (half-sample), 2 nearest, 3 wrap, 4 constant
@@ -47,6 +50,13 @@ fn edge_index(i: i32, n: i32, mode: u32) -> i32 {
     }
 }
 
+fn luma_of(c: vec4<f32>) -> vec4<f32> {
+    if (LOAD_LUMA) {
+        return vec4<f32>(LUMA_W.x * c.r + LUMA_W.y * c.g + LUMA_W.z * c.b);
+    }
+    return c;
+}
+
 fn load(along: i32, across: u32, cval: vec4<f32>, mode: u32) -> vec4<f32> {
     // `along`: position on the filtered axis; `across`: on the other axis.
     let w = dims.in_w;
@@ -59,7 +69,7 @@ fn load(along: i32, across: u32, cval: vec4<f32>, mode: u32) -> vec4<f32> {
         if (sx < 0) {
             return cval;
         }
-        return src0[across * w + u32(sx)];
+        return luma_of(src0[across * w + u32(sx)]);
     } else {
         if (across >= w) {
             return vec4<f32>(0.0);
@@ -68,6 +78,6 @@ fn load(along: i32, across: u32, cval: vec4<f32>, mode: u32) -> vec4<f32> {
         if (sy < 0) {
             return cval;
         }
-        return src0[u32(sy) * w + across];
+        return luma_of(src0[u32(sy) * w + across]);
     }
 }
