@@ -15,15 +15,17 @@ Tolerances (relative error as in ``tests.helpers``: absolute below 1):
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
 import pytest
 import scipy.ndimage as ndi
 
+import pixelpipe.ops.film.grain as grain_module
 from pixelpipe import ParameterError, Pipeline, ops
 from pixelpipe.ops.base import Array, GpuPass
-from pixelpipe.ops.film.grain import pcg_hash
+from pixelpipe.ops.film.grain import GPU_MAX_RADIUS, pcg_hash
 from tests.helpers import SIZES, TALL, assert_close, check_consistency, random_rgba
 
 RTOL_GRAIN = 1e-5
@@ -101,7 +103,7 @@ class _NoiseOnly(ops.Grain):
         return self.noise(*x.shape[:2])
 
     def gpu_passes(self, height: int, width: int) -> list[GpuPass]:
-        return super().gpu_passes(height, width)[:1]
+        return [self.noise_pass(height, width)]
 
 
 @pytest.mark.parametrize(("seed", "origin", "shape"),
@@ -447,3 +449,21 @@ def test_vignette_parameters_validated():
     with pytest.raises(ParameterError, match="feather"):
         ops.Vignette.from_config({"feather": 120})
     assert ops.Vignette().radius() == 0 and ops.Vignette.kind == "neighborhood"
+
+
+def test_grain_at_the_largest_radius_in_one_pass(wgpu_backend):
+    # size 100, silver: the widest blur (radius 15, the one-pass kernel's limit)
+    op = ops.Grain(amount=80, size=100, kind="silver", seed=9, origin=(5, 2**32 - 3))
+    assert op.noise_radius() == GPU_MAX_RADIUS
+    x = random_rgba((45, 61), seed=3)
+    got = Pipeline([op]).run(x, backend=wgpu_backend)
+    assert wgpu_backend.kernels_dispatched == 1
+    assert wgpu_backend.last_run_bytes < 3 * x.nbytes  # input and output only
+    assert_close(got, op.reference(x), 1e-5)
+
+
+def test_grain_gpu_radius_limit_covers_every_parameter():
+    worst = max(ops.Grain(amount=1, size=100, kind=k).noise_radius() for k in KINDS)
+    assert worst <= GPU_MAX_RADIUS
+    shader = (Path(grain_module.__file__).parent / "grain.wgsl").read_text()
+    assert f"const MAXR: u32 = {GPU_MAX_RADIUS}u;" in shader

@@ -72,7 +72,10 @@ Algorithm (full note with the reasoning in ``docs/ops/grain.md``)
    The grain has zero mean and does not depend on the pixel value, so the
    mean of an image is preserved (up to sampling). The output is not clipped.
 
-Precision: the noise images are bit-identical; the blurs accumulate in
+GPU: one pass; each 16 x 16 tile hashes and blurs its own grown patch of
+noise in workgroup memory (``docs/ops/grain.md``).
+
+Precision: the noise values are bit-identical; the blurs accumulate in
 float32 on the GPU (float64 in the reference, see
 :mod:`pixelpipe.ops.spatial.separable`) and the combine may use fused
 multiply-adds, so outputs agree to about 1e-6 absolute (tests: 1e-5).
@@ -91,9 +94,10 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import ConfigDict, Field
 
+from pixelpipe.errors import ParameterError
 from pixelpipe.ops.base import Array, GpuPass, Op, OpKind, array_namespace, load_wgsl, pack_params
 from pixelpipe.ops.spatial.gaussian_blur import gaussian_weights
-from pixelpipe.ops.spatial.separable import separable_passes, separable_reference
+from pixelpipe.ops.spatial.separable import separable_reference
 
 GrainKind = Literal["fine", "silver", "harsh"]
 
@@ -114,6 +118,9 @@ KINDS: dict[str, tuple[float, float, tuple[tuple[float, float], ...]]] = {
 }
 
 _M32 = 0xFFFFFFFF
+#: Largest blur radius (px) the one-pass GPU kernel holds in workgroup memory
+#: (``grain.wgsl``'s MAXR); the parameter ranges give at most 15.
+GPU_MAX_RADIUS = 15
 
 
 def pcg_hash(v: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint32]:
@@ -278,26 +285,33 @@ class Grain(Op):
         return out
 
     # --- WebGPU ----------------------------------------------------------------
-    def gpu_passes(self, height: int, width: int) -> list[GpuPass]:
+    def noise_pass(self, height: int, width: int) -> GpuPass:
+        """The noise image of :meth:`noise` alone, as one GPU pass (bit-identical to it)."""
         r = self.noise_radius()
-        size = (height + 2 * r, width + 2 * r)
         oy, ox = self._origin32()
-        noise = GpuPass(load_wgsl(__package__, "grain_noise.wgsl"),
-                        pack_params(_split16(self.seed), (*_split16(oy - r), *_split16(ox - r))),
-                        size, ())
-        passes = [noise]
-        blurred: list[str] = []
-        amps: list[float] = []
-        for amp, w in self.octaves():
-            first = len(passes)
-            passes += separable_passes(*size, w, "mirror", 0.0, source="p0", first=first)
-            blurred.append(f"p{first + 1}")
-            amps.append(amp)
-        if len(blurred) == 1:  # the combine always reads two grain images
-            blurred.append(blurred[0])
-            amps.append(0.0)
-        combine = GpuPass(load_wgsl(__package__, "grain.wgsl"),
-                          pack_params((r, size[1], amps[0], amps[1]),
-                                      LUMA, (MIDTONE_FLOOR, _midtone_coef())),
-                          (height, width), ("in", *blurred))
-        return [*passes, combine]
+        shader = (load_wgsl(__package__, "grain_hash.wgsl")
+                  + load_wgsl(__package__, "grain_noise.wgsl"))
+        params = pack_params(_split16(self.seed), (*_split16(oy - r), *_split16(ox - r)))
+        return GpuPass(shader, params, (height + 2 * r, width + 2 * r), ())
+
+    def gpu_passes(self, height: int, width: int) -> list[GpuPass]:
+        """One pass: noise, blur and apply per 16 x 16 tile in workgroup memory."""
+        r = self.noise_radius()
+        if r > GPU_MAX_RADIUS:  # not reachable with the parameter ranges
+            raise ParameterError(f"grain: blur radius {r} px exceeds the GPU kernel's "
+                                 f"{GPU_MAX_RADIUS}")
+        oy, ox = self._origin32()
+        octs = self.octaves()
+        weights = np.zeros((2 * r + 1, 4), np.float32)
+        amps = [0.0, 0.0]
+        for i, (amp, w) in enumerate(octs):
+            rw = (len(w) - 1) // 2
+            weights[r - rw: r + rw + 1, i] = w
+            amps[i] = amp
+        params = np.concatenate([
+            pack_params((r, len(octs)), _split16(self.seed),
+                        (*_split16(oy), *_split16(ox)), LUMA,
+                        (MIDTONE_FLOOR, _midtone_coef(), amps[0], amps[1])),
+            weights])
+        shader = load_wgsl(__package__, "grain_hash.wgsl") + load_wgsl(__package__, "grain.wgsl")
+        return [GpuPass(shader, params, (height, width), ("in",))]
