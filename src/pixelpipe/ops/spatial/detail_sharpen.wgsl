@@ -2,8 +2,8 @@
 // `const USE_MASK: bool = true|false;`.
 // src0 = input, src1 = (G_radius(Y), G_1(Y) (only with USE_MASK), 0, 0).
 // params[0] = (k, t_lo, t_inv, e_lo), params[1] = (e_inv, 0, 0, 0),
-// params[2] = (wr, wg, wb, 0): Y = wr * R + wg * G + wb * B, recomputed here as
-// in the luma pass rather than read back (one image less held at this pass);
+// params[2] = (wr, wg, wb, 0): Y = wr * R + wg * G + wb * B, recomputed here from
+// the input (as the blur's x pass computes it) rather than held as an image;
 //   d = Y - G_radius(Y), w = S((|d| - t_lo) * t_inv),
 //   e = |gradient of G_1(Y)| (central differences, mirrored borders),
 //   mask = S((e - e_lo) * e_inv), dY = ((k * d) * w) * mask, S = smoothstep on [0, 1].
