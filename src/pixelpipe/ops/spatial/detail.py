@@ -216,8 +216,9 @@ def _blur_passes(height: int, width: int, kernels: list[npt.NDArray[np.float64]]
     """Two separable passes (x, then y) blurring the luma of the op input: kernel i in lane i.
 
     The x pass computes the luma of each input pixel as it loads it (no luma
-    image is written); the per-tap weight rows are vec4s multiplied lane by
-    lane, and here each lane carries its own kernel.
+    image is written); the per-tap weight rows are multiplied lane by lane,
+    each lane carrying its own kernel, and only as many lanes as kernels are
+    computed (the others hold 0).
     """
     padded = _lane_kernels(kernels)
     r = (padded.shape[1] - 1) // 2
@@ -225,8 +226,9 @@ def _blur_passes(height: int, width: int, kernels: list[npt.NDArray[np.float64]]
     params[0] = (r, MODE_CODES["mirror"], 0.0, 0.0)
     params[1:, : len(kernels)] = padded.T
     size = (height, width)
-    return [correlation_pass(1, params, size, "in", luma=LUMA_WEIGHTS),
-            correlation_pass(0, params, size, "p0")]
+    lanes = 1 if len(kernels) == 1 else 2 if len(kernels) == 2 else 4
+    return [correlation_pass(1, params, size, "in", luma=LUMA_WEIGHTS, lanes=lanes),
+            correlation_pass(0, params, size, "p0", lanes=lanes)]
 
 
 def _smoothstep(t: Array) -> Array:

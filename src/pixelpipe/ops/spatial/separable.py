@@ -157,29 +157,35 @@ def pass_tile(axis: int, run: int = RUN) -> tuple[int, int]:
     return (16, 16 * run) if axis == 1 else (16 * run, 16)
 
 
-def _taps_step(run: int, n: int) -> list[str]:
+#: WGSL type, swizzle of a vec4 and widening back to vec4, by number of lanes filtered.
+_LANES = {1: ("f32", ".x", "vec4<f32>({}, 0.0, 0.0, 0.0)"),
+          2: ("vec2<f32>", ".xy", "vec4<f32>({}, 0.0, 0.0)"),
+          4: ("vec4<f32>", "", "{}")}
+
+
+def _taps_step(run: int, n: int, sw: str = "") -> list[str]:
     """WGSL for ``n`` taps ``k .. k + n - 1``: ``n`` loads, ``n * run`` multiply-adds."""
     last = run - 1
-    out = [f"            let n{u} = load(start + i32(k) + {last + u}, line, cval, mode);"
+    out = [f"            let n{u} = load(start + i32(k) + {last + u}, line, cval, mode){sw};"
            for u in range(n)]
     window = [f"v{i}" for i in range(last)] + [f"n{u}" for u in range(n)]
     for u in range(n):
-        out.append(f"            let w{u} = params[1u + k + {u}u];")
+        out.append(f"            let w{u} = params[1u + k + {u}u]{sw};")
         out += [f"            s{i} += w{u} * {window[i + u]};" for i in range(run)]
     out += [f"            v{i} = {window[n + i]};" for i in range(last)]
     out.append(f"            k += {n}u;")
     return out
 
 
-def _taps_unrolled(run: int, unroll: int) -> list[str]:
+def _taps_unrolled(run: int, unroll: int, sw: str) -> list[str]:
     """``unroll`` taps per iteration while that many are left (independent loads in flight)."""
     if unroll <= 1:
         return []
-    return [f"        while (k + {unroll}u <= ce) {{", *_taps_step(run, unroll), "        }"]
+    return [f"        while (k + {unroll}u <= ce) {{", *_taps_step(run, unroll, sw), "        }"]
 
 
 def pass_shader(axis: int, run: int = RUN, unroll: int = UNROLL,
-                luma: tuple[float, float, float] | None = None) -> str:
+                luma: tuple[float, float, float] | None = None, lanes: int = 4) -> str:
     """WGSL of the 1-D correlation pass along ``axis`` (0 = y / vertical, 1 = x / horizontal).
 
     Each invocation computes ``run`` consecutive outputs of one line and
@@ -187,12 +193,25 @@ def pass_shader(axis: int, run: int = RUN, unroll: int = UNROLL,
     the kernel: one global load and ``run`` multiply-adds per tap instead of
     ``run`` loads. The loops are unrolled over ``run`` here because WGSL
     cannot index registers, and over ``unroll`` taps per iteration so that
-    that many loads are in flight at once. Taps are summed ``PARTIAL`` at a time into partial sums
-    (shorter float32 sums for long kernels). Loads go through the L1 cache:
-    neighbouring invocations read overlapping windows.
+    that many loads are in flight at once. Taps are summed ``PARTIAL`` at a
+    time into partial sums (shorter float32 sums for long kernels). Loads
+    go through the L1 cache: neighbouring invocations read overlapping
+    windows (measured against a workgroup-memory window and against
+    compile-time tap counts in ``benchmarks/kernel_shape_probe.py``; this
+    shape was the fastest).
+
+    ``luma`` = (wr, wg, wb): the pass reads an RGBA image and filters its
+    luma ``wr * R + wg * G + wb * B`` (float32, summed in this order) in
+    every lane, instead of the pixels (no pass writing a luma image first).
+    ``lanes`` = 1, 2 or 4: only the first ``lanes`` channels are filtered,
+    with that much arithmetic per tap; the others are written as 0.
+    Raises ``ValueError`` for ``run < 1`` or another ``lanes``.
     """
     if run < 1:
         raise ValueError("run must be at least 1")
+    if lanes not in _LANES:
+        raise ValueError("lanes must be 1, 2 or 4")
+    ty, sw, widen = _LANES[lanes]
     j = range(run)
     last = run - 1
     lines = [
@@ -220,24 +239,25 @@ def pass_shader(axis: int, run: int = RUN, unroll: int = UNROLL,
         "    let cval = vec4<f32>(params[0].z);",
         "    let taps = 2u * r + 1u;",
         "    let start = i32(first) - i32(r);",
-        *[f"    var v{i} = load(start + {i}, line, cval, mode);" for i in range(last)],
-        *[f"    var a{i} = vec4<f32>(0.0);" for i in j],
+        *[f"    var v{i} = load(start + {i}, line, cval, mode){sw};" for i in range(last)],
+        *[f"    var a{i} = {ty}(0.0);" for i in j],
         f"    for (var c = 0u; c < taps; c += {PARTIAL}u) {{",
-        *[f"        var s{i} = vec4<f32>(0.0);" for i in j],
+        *[f"        var s{i} = {ty}(0.0);" for i in j],
         f"        let ce = min(taps, c + {PARTIAL}u);",
         "        var k = c;",
-        *_taps_unrolled(run, unroll),
+        *_taps_unrolled(run, unroll, sw),
         "        while (k < ce) {",
-        *_taps_step(run, 1),
+        *_taps_step(run, 1, sw),
         "        }",
         *[f"        a{i} += s{i};" for i in j],
         "    }",
         "    if (AXIS_X) {",
         "        let base = line * dims.out_w + first;",
-        *[f"        if (first + {i}u < n_along) {{ dst[base + {i}u] = a{i}; }}" for i in j],
+        *[f"        if (first + {i}u < n_along) {{ dst[base + {i}u] = "
+          f"{widen.format(f'a{i}')}; }}" for i in j],
         "    } else {",
         *[f"        if (first + {i}u < n_along) {{ dst[(first + {i}u) * dims.out_w + line] = "
-          f"a{i}; }}" for i in j],
+          f"{widen.format(f'a{i}')}; }}" for i in j],
         "    }",
         "}",
     ]
@@ -251,12 +271,15 @@ def pass_shader(axis: int, run: int = RUN, unroll: int = UNROLL,
 
 
 def correlation_pass(axis: int, params: Array, size: tuple[int, int], source: str,
-                     luma: tuple[float, float, float] | None = None) -> GpuPass:
+                     luma: tuple[float, float, float] | None = None,
+                     lanes: int = 4) -> GpuPass:
     """One GpuPass correlating ``source`` along ``axis`` with :func:`pass_params` rows.
 
-    ``luma``: filter the luma of ``source`` (see :func:`pass_shader`).
+    ``luma``: filter the luma of ``source``; ``lanes``: how many channels
+    (see :func:`pass_shader`).
     """
-    return GpuPass(pass_shader(axis, luma=luma), params, size, (source,), tile=pass_tile(axis))
+    return GpuPass(pass_shader(axis, luma=luma, lanes=lanes), params, size, (source,),
+                   tile=pass_tile(axis))
 
 
 def separable_passes(height: int, width: int, weights: npt.NDArray[np.float64], mode: str,
