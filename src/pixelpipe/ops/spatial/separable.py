@@ -196,9 +196,9 @@ def pass_shader(axis: int, run: int = RUN, unroll: int = UNROLL,
     that many loads are in flight at once. Taps are summed ``PARTIAL`` at a
     time into partial sums (shorter float32 sums for long kernels). Loads
     go through the L1 cache: neighbouring invocations read overlapping
-    windows (measured against a workgroup-memory window and against
-    compile-time tap counts in ``benchmarks/kernel_shape_probe.py``; this
-    shape was the fastest).
+    windows. On an H100 this beat a window staged in workgroup memory and
+    compile-time tap counts (docs/performance.md; run and unroll are
+    compared by ``benchmarks/kernel_shape_probe.py``).
 
     ``luma`` = (wr, wg, wb): the pass reads an RGBA image and filters its
     luma ``wr * R + wg * G + wb * B`` (float32, summed in this order) in
