@@ -108,6 +108,12 @@ class GpuPass:
     #: ``tile_index(wid)`` (``dims.tiles_x`` counts tiles per row) and may use any
     #: workgroup size.
     tile: tuple[int, int] = (16, 16)
+    #: the shader passes every value it stores through ``epilogue(c: vec4<f32>)
+    #: -> vec4<f32>``, which the backend defines: the identity, or the
+    #: pointwise ops that follow the op in the plan (they then need no pass of
+    #: their own). Only an op's last pass may set it, and it must then store
+    #: every output pixel through ``epilogue``.
+    epilogue: bool = False
 
 
 class Op(BaseModel):

@@ -12,7 +12,7 @@ import numpy.typing as npt
 
 from pixelpipe.backends.base import Backend
 from pixelpipe.backends.wgpu.device import create_device
-from pixelpipe.backends.wgpu.fuse import fused_shader, fused_tile
+from pixelpipe.backends.wgpu.fuse import epilogue_source, fused_shader, fused_tile
 from pixelpipe.backends.wgpu.pool import BufferPool, Staging
 from pixelpipe.errors import GPUError, ParameterError
 from pixelpipe.ops.base import Array, GlobalOp, GpuPass, load_wgsl
@@ -277,14 +277,22 @@ class WgpuBackend(Backend):
 
     def _record_plan(self, plan: Plan, cur: Any, size: tuple[int, int],
                      run: _RunState) -> tuple[Any, tuple[int, int]]:
-        """Queue every stage of ``plan`` reading ``cur``; return the result buffer and size."""
-        for stage in plan.stages:
+        """Queue every stage of ``plan`` reading ``cur``; return the result buffer and size.
+
+        A fused pointwise stage that follows an op whose last pass takes an
+        epilogue (:attr:`GpuPass.epilogue`) runs inside that pass instead of
+        as a pass of its own.
+        """
+        stages = plan.stages
+        k = 0
+        while k < len(stages):
+            stage = stages[k]
+            k += 1
             prev = cur
             if stage.fused:
                 out = run.acquire(size[0] * size[1] * PIXEL_BYTES)
                 body, params = fused_shader(stage.ops)  # type: ignore[arg-type]
-                run.queue(_Dispatch(body, [cur], out, params, size, size,
-                                             tile=fused_tile()))
+                run.queue(_Dispatch(body, [cur], out, params, size, size, tile=fused_tile()))
                 cur = out
                 run.retire(prev)
                 continue
@@ -302,7 +310,11 @@ class WgpuBackend(Backend):
                 passes = op.gpu_passes(*size)
             if not passes:  # the op leaves this input unchanged
                 continue
-            cur = run.add_passes(passes, cur, size)  # gives ``prev`` back after its last reader
+            chain: list[Any] = []
+            if passes[-1].epilogue and k < len(stages) and stages[k].fused:
+                chain = list(stages[k].ops)
+                k += 1
+            cur = run.add_passes(passes, cur, size, chain)  # gives ``prev`` back after use
             size = op.output_shape(*size)
         return cur, size
 
@@ -418,8 +430,11 @@ class _RunState:
         self.held_bytes -= int(buf.size)
         self.be.pool.release(buf)
 
-    def add_passes(self, passes: list[GpuPass], op_in: Any, op_in_size: tuple[int, int]) -> Any:
+    def add_passes(self, passes: list[GpuPass], op_in: Any, op_in_size: tuple[int, int],
+                   chain: list[Any] | None = None) -> Any:
         """Queue an op's passes reading ``op_in``; return the buffer of the last pass's output.
+
+        ``chain``: pointwise ops the last pass applies through its epilogue.
 
         Every buffer goes back to the pool after the last pass that uses it
         (``op_in`` too, when this run owns it), so the op holds only what
@@ -446,7 +461,16 @@ class _RunState:
             # output may differ from the op input: separable resampling)
             in_sizes = [op_in_size if name == "in" else produced_sizes[int(name[1:])]
                         for name in gp.inputs]
-            self.queue(_Dispatch(gp.shader, ins, out, gp.params,
+            shader, params = gp.shader, gp.params
+            if gp.epilogue:
+                if k != len(passes) - 1:
+                    raise GPUError(f"pass {k} takes an epilogue but is not the op's last")
+                pr = np.asarray(params, np.float32).reshape(-1, 4)
+                epi, epi_params = epilogue_source(chain or [], pr.shape[0])
+                shader, params = epi + shader, np.concatenate([pr, epi_params])
+            elif chain and k == len(passes) - 1:
+                raise GPUError("an epilogue chain for a pass that takes none")
+            self.queue(_Dispatch(shader, ins, out, params,
                                           in_sizes[0] if in_sizes else op_in_size,
                                           gp.out_size, in_sizes, tile=gp.tile))
             produced.append(out)

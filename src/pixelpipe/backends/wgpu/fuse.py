@@ -41,28 +41,45 @@ def fused_tile(rows: int | None = None) -> tuple[int, int]:
     return (16 * (ROWS if rows is None else rows), 16)
 
 
-def fused_shader(ops: Sequence[PointwiseOp], rows: int | None = None) -> tuple[str, Array]:
-    """WGSL body (after the prelude) applying ``ops`` in order, and its packed params.
-
-    Each invocation processes ``rows`` pixels (default :data:`ROWS`); the
-    dispatch uses :func:`fused_tile` of the same ``rows``.
-
-    Each op's function source appears once however often the op occurs;
-    each call gets the offset of that op's parameter rows in ``params``.
-    """
+def _chain(ops: Sequence[PointwiseOp], base: int, indent: str
+           ) -> tuple[list[str], str, Array]:
+    """(function sources, the calls applying ``ops`` to ``c``, their params from row ``base``)."""
     snippets: list[str] = []
     calls: list[str] = []
     blocks: list[Array] = []
-    base = 0
     for op in ops:
         src = op.wgsl()
         if src not in snippets:
             snippets.append(src)
         p = np.asarray(op.params(), np.float32).reshape(-1, 4)
-        calls.append(f"        c = {op.wgsl_function()}(c, {base}u);\n")
+        calls.append(f"{indent}c = {op.wgsl_function()}(c, {base}u);\n")
         blocks.append(p)
         base += p.shape[0]
     params = np.concatenate(blocks) if blocks else np.zeros((0, 4), np.float32)
+    return snippets, "".join(calls), params
+
+
+def fused_shader(ops: Sequence[PointwiseOp], rows: int | None = None) -> tuple[str, Array]:
+    """WGSL body (after the prelude) applying ``ops`` in order, and its packed params.
+
+    Each op's function source appears once however often the op occurs;
+    each call gets the offset of that op's parameter rows in ``params``.
+    Each invocation processes ``rows`` pixels (default :data:`ROWS`); the
+    dispatch uses :func:`fused_tile` of the same ``rows``.
+    """
+    snippets, calls, params = _chain(ops, 0, "        ")
     rows = ROWS if rows is None else rows
-    body = "\n".join(snippets) + _MAIN.format(rows=rows, calls="".join(calls))
+    body = "\n".join(snippets) + _MAIN.format(rows=rows, calls=calls)
     return body, params
+
+
+def epilogue_source(ops: Sequence[PointwiseOp], base: int) -> tuple[str, Array]:
+    """WGSL of ``fn epilogue(c) -> vec4<f32>`` applying ``ops``, and their params.
+
+    The params are appended to a pass's own, starting at row ``base``. With
+    no ops the epilogue is the identity.
+    """
+    snippets, calls, params = _chain(ops, base, "    ")
+    fn = ("fn epilogue(c_in: vec4<f32>) -> vec4<f32> {\n    var c = c_in;\n"
+          f"{calls}    return c;\n}}\n")
+    return "\n".join([*snippets, fn]), params

@@ -314,4 +314,4 @@ class Grain(Op):
                         (MIDTONE_FLOOR, _midtone_coef(), amps[0], amps[1])),
             weights])
         shader = load_wgsl(__package__, "grain_hash.wgsl") + load_wgsl(__package__, "grain.wgsl")
-        return [GpuPass(shader, params, (height, width), ("in",))]
+        return [GpuPass(shader, params, (height, width), ("in",), epilogue=True)]

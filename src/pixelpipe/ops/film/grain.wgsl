@@ -2,6 +2,7 @@
 // of its tile grown by R on every side into workgroup memory, blurs it along
 // x, then along y, and adds the midtone-weighted result to R, G, B. Nothing
 // but the input and the output touches global memory. Needs grain_hash.wgsl.
+// The result goes through `epilogue` (GpuPass.epilogue).
 // params[0] = (R, octaves, 0, 0)            R <= MAXR
 // params[1] = (seed low 16 bits, seed high 16 bits, 0, 0)
 // params[2] = (origin y low, high, origin x low, high): absolute coordinates
@@ -64,5 +65,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     // NaN and +-Inf luma count as 0 (abs(NaN) <= max is false)
     let v = select(0.0, clamp(y, 0.0, 1.0), abs(y) <= 3.4028235e38);
     let m = params[4].x + params[4].y * (v * (1.0 - v));
-    dst[i] = vec4<f32>(c.rgb + vec3<f32>(g * m), c.a);
+    dst[i] = epilogue(vec4<f32>(c.rgb + vec3<f32>(g * m), c.a));
 }

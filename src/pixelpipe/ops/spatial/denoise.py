@@ -334,6 +334,8 @@ def tiled_median(values: Callable[[], Iterable[F64]], n: int, channels: int) -> 
 _RADIX_STEPS = ((20, 0x00000000), (8, 0xFFF00000), (0, 0xFFFFFF00))
 _HIST_BINS = 4096
 _SIGMA_GROUPS = 1024  #: most workgroups of one histogram dispatch
+#: ``epilogue`` of the band passes before the last (which the backend gives its own).
+_IDENTITY_EPILOGUE = "fn epilogue(c: vec4<f32>) -> vec4<f32> {\n    return c;\n}\n"
 
 
 class _SigmaKernel:
@@ -596,8 +598,10 @@ class Denoise(GlobalOp):
             t_j = f"p{len(passes) - 1}"
             y_params = np.concatenate([[[d, first, last, 0.0]], conv, taps,
                                        [[*t[j], 0.0]]]).astype(np.float32)
-            passes.append(GpuPass(band_src, y_params, size, (t_j, x_in), in_place=acc,
-                                  tile=(16 * GPU_RUN, 16)))
+            # the last level's output is the op's: it takes the epilogue
+            passes.append(GpuPass(band_src if last else _IDENTITY_EPILOGUE + band_src, y_params,
+                                  size, (t_j, x_in), in_place=acc, tile=(16 * GPU_RUN, 16),
+                                  epilogue=bool(last)))
             if acc is None:
                 acc = f"p{len(passes) - 1}"
         return passes

@@ -15,7 +15,9 @@
 // adds c_5 and converts back to RGB. A pixel whose input R, G or B is not
 // finite keeps the input's RGBA in the accumulator from level 1 on (the
 // only way an accumulator lane becomes non-finite, float32 overflow aside)
-// and is never changed again, so it passes through.
+// and is never changed again, so it passes through. The last level's
+// values (the op's output) go through `epilogue` (GpuPass.epilogue; the
+// earlier levels' shader defines it as the identity, unused).
 //
 // Runs of RUN outputs along y, d apart (denoise_taps.wgsl): c_j slides over
 // rows of t_j d apart (one new tap per output), c_{j-1} over rows of t_{j-1}
@@ -74,7 +76,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
             acc = vec4<f32>(0.0, 0.0, 0.0, src.w);
             prev = to_ycc(src, params[1], params[2]);
             if (!rgb_finite(src)) {
-                dst[i] = src;
+                dst[i] = select(src, epilogue(src), last);
                 skip = true;
             }
         } else {
@@ -86,13 +88,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
             p2 = p4;
             acc = dst[i];
             skip = !rgb_finite(acc);
+            if (skip && last) {
+                dst[i] = epilogue(acc);
+            }
         }
         if (!skip) {
             var sum = acc.xyz + soft(prev.xyz - cj.xyz, params[4].xyz);
+            var out = vec4<f32>(sum, acc.w);
             if (last) {
-                sum = to_rgb(vec4<f32>(sum + cj.xyz, 0.0), params[1], params[2]);
+                let rgb = to_rgb(vec4<f32>(sum + cj.xyz, 0.0), params[1], params[2]);
+                out = epilogue(vec4<f32>(rgb, acc.w));
             }
-            dst[i] = vec4<f32>(sum, acc.w);
+            dst[i] = out;
         }
     }
 }

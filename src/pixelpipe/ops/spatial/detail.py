@@ -301,7 +301,8 @@ class Texture(Op):
         if self.is_identity():
             return []  # amount 0: the input unchanged
         combine = GpuPass(load_wgsl(__package__, "detail_texture.wgsl"),
-                          pack_params(self._consts()), (height, width), ("in", "p1"))
+                          pack_params(self._consts()), (height, width), ("in", "p1"),
+                          epilogue=True)
         return [*_blur_passes(height, width, self._kernels()),
                 combine]
 
@@ -359,7 +360,8 @@ class Clarity(Op):
         if self.is_identity():
             return []  # amount 0: the input unchanged
         combine = GpuPass(load_wgsl(__package__, "detail_clarity.wgsl"),
-                          pack_params(self._consts()), (height, width), ("in", "p1"))
+                          pack_params(self._consts()), (height, width), ("in", "p1"),
+                          epilogue=True)
         return [*_blur_passes(height, width, self._kernels()),
                 combine]
 
@@ -465,6 +467,6 @@ class Sharpen(Op):
                   + load_wgsl(__package__, "detail_sharpen.wgsl"))
         consts = self._consts()
         combine = GpuPass(shader, pack_params(consts[:4], consts[4:], LUMA_WEIGHTS),
-                          (height, width), ("in", "p1"))
+                          (height, width), ("in", "p1"), epilogue=True)
         return [*_blur_passes(height, width, self._kernels()),
                 combine]

@@ -1,7 +1,8 @@
 // Clarity combine pass (see detail.py): src0 = input, src1 = (G_4(Y), B = G_16(Y), 0, 0).
 // params[0] = (k, s, 0, 0):
 //   d = G_4(Y) - B, c = clamp(B, 0, 1), m = 4 c (1 - c), dY = (k * m) * (d / (1 + |d| * s)).
-// dY is added to R, G and B; alpha copied.
+// dY is added to R, G and B; alpha copied; the result goes through `epilogue`
+// (GpuPass.epilogue: the pointwise ops after this one, or the identity).
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -19,5 +20,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     let c = clamp(b, 0.0, 1.0);
     let m = (4.0 * c) * (1.0 - c);
     let dy = (k * m) * (d / (1.0 + abs(d) * s));
-    dst[i] = vec4<f32>(x.rgb + vec3<f32>(dy), x.a);
+    dst[i] = epilogue(vec4<f32>(x.rgb + vec3<f32>(dy), x.a));
 }

@@ -7,7 +7,8 @@
 //   d = Y - G_radius(Y), w = S((|d| - t_lo) * t_inv),
 //   e = |gradient of G_1(Y)| (central differences, mirrored borders),
 //   mask = S((e - e_lo) * e_inv), dY = ((k * d) * w) * mask, S = smoothstep on [0, 1].
-// dY is added to R, G and B; alpha copied.
+// dY is added to R, G and B; alpha copied; the result goes through `epilogue`
+// (GpuPass.epilogue: the pointwise ops after this one, or the identity).
 
 // A NaN t: the reference takes u = 0 (IEEE minNum/maxNum, as llvmpipe and NVIDIA
 // evaluate clamp); WGSL leaves clamp of a NaN to the implementation.
@@ -58,5 +59,5 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     if (USE_MASK) {
         dy = dy * smooth01((edge_strength(p) - params[0].w) * params[1].x);
     }
-    dst[i] = vec4<f32>(x.rgb + vec3<f32>(dy), x.a);
+    dst[i] = epilogue(vec4<f32>(x.rgb + vec3<f32>(dy), x.a));
 }
