@@ -21,6 +21,8 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=20, help="JPEGs in W6 (0: leave W6 out)")
     ap.add_argument("--cpu-size", default=None,
                     help="WIDTHxHEIGHT for W5's cpu figure (default: the full size)")
+    ap.add_argument("--w6-cpu-files", type=int, default=1,
+                    help="files of W6 developed on the cpu backend (0: none; minutes each)")
     args = ap.parse_args()
     w, h = (int(v) for v in args.size.lower().split("x"))
     cpu_size = None
@@ -28,7 +30,8 @@ def main() -> None:
         cw, ch = (int(v) for v in args.cpu_size.lower().split("x"))
         cpu_size = (ch, cw)
     report = run_suite(h, w, out=args.out, adapter=args.adapter, gpu_repeat=args.gpu_repeat,
-                       batch_files=args.batch, cpu_size=cpu_size)
+                       batch_files=args.batch, cpu_size=cpu_size,
+                       w6_cpu_files=args.w6_cpu_files)
     print(format_table(report))
     print(f"full results: {args.out}")
 

@@ -108,11 +108,13 @@ def run_suite(height: int = 4000, width: int = 6000, out: Path | None = None,
               cpu_repeat: int = 1, gpu_repeat: int = 5, adapter: str | None = None,
               log: Callable[[str], None] = print, workflow: bool = True,
               batch_files: int = 0, cpu_size: tuple[int, int] | None = None,
-              w6_subprocess: bool = True) -> dict[str, Any]:
+              w6_subprocess: bool = True, w6_cpu_files: int = 1) -> dict[str, Any]:
     """Run the ceilings and W1-W6; return (and write to ``out`` as JSON) every figure.
 
     ``batch_files`` = 0 leaves W6 out; ``w6_subprocess`` = False keeps W6 to
-    its in-process rows (no ``pixelpipe develop`` subprocesses); ``cpu_size``
+    its in-process rows (no ``pixelpipe develop`` subprocesses);
+    ``w6_cpu_files`` files go through the cpu-backend batch (0: none; one
+    24 MP file takes minutes); ``cpu_size``
     (height, width) runs the develop workflow's CPU figure on a smaller
     image when the full size would take minutes (the row says so).
     """
@@ -188,7 +190,7 @@ def run_suite(height: int = 4000, width: int = 6000, out: Path | None = None,
     if batch_files:
         log(f"W6 batch of {batch_files} JPEGs")
         w6(x3, batch_files, adapter, log, results, save, be=be,
-           subprocess_runs=w6_subprocess)
+           subprocess_runs=w6_subprocess, cpu_files=w6_cpu_files)
 
     return save()
 
@@ -367,6 +369,8 @@ def w6(x: F32, n_files: int, adapter: str | None, log: Callable[[str], None],
             out.append(Result("W6", "develop --batch wgpu subprocess",
                               note=f"failed: {exc}"))
         save()
+        if cpu_files <= 0:
+            return
         few = work / "few"
         few.mkdir()
         for f in files[:cpu_files]:
