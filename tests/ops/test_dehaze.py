@@ -21,7 +21,7 @@ import scipy.ndimage as ndi
 from PIL import Image
 
 from pixelpipe import ParameterError, Pipeline, ops
-from pixelpipe.ops.base import GpuPass, Op
+from pixelpipe.ops.base import Op
 from pixelpipe.ops.spatial import dehaze as dh
 from tests.helpers import SIZES, TALL, assert_close, check_consistency, random_rgba
 
@@ -45,12 +45,8 @@ class _DarkChannel(Op):
     def gpu_passes(self, height, width):
         params = np.zeros((2, 4), np.float32)
         params[0, 0] = dh.dark_radius(height, width)
-        size = (height, width)
-        return [
-            GpuPass(dh.shader("tap_rgb", "finish_plain", "min_main", axis_x=True), params, size),
-            GpuPass(dh.shader("tap_x", "finish_plain", "min_main", axis_x=False), params, size,
-                    ("p0",)),
-        ]
+        return dh.min_passes(height, width, dh.dark_radius(height, width),
+                             ("tap_rgb", "tap_x"), "finish_plain", params)
 
 
 def _linear(srgb):

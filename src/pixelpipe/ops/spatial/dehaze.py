@@ -105,7 +105,7 @@ from pixelpipe.ops.base import (
     load_wgsl,
     pack_params,
 )
-from pixelpipe.ops.spatial.separable import edge_indices, separable_passes, separable_reference
+from pixelpipe.ops.spatial.separable import edge_indices, separable_reference
 
 #: Rec. ITU-R BT.2020 luma weights (R, G, B).
 LUMA_2020 = (0.2627, 0.6780, 0.0593)
@@ -168,11 +168,101 @@ def _sections() -> dict[str, str]:
     return {parts[i]: parts[i + 1] for i in range(1, len(parts), 2)}
 
 
-def shader(*names: str, axis_x: bool | None = None) -> str:
-    """WGSL of one pass: the ``common`` section, then ``names`` (see ``dehaze.wgsl``)."""
+def shader(*names: str, **consts: bool | int) -> str:
+    """WGSL of one pass: ``consts`` as WGSL constants (``AXIS_X=True`` becomes
+    ``const AXIS_X: bool = true;``, ints ``u32``), the ``common`` section, then
+    the sections ``names`` (see ``dehaze.wgsl``)."""
     s = _sections()
-    head = "" if axis_x is None else f"const AXIS_X: bool = {'true' if axis_x else 'false'};\n"
+    head = "".join(
+        f"const {k}: bool = {'true' if v else 'false'};\n" if isinstance(v, bool)
+        else f"const {k}: u32 = {int(v)}u;\n" for k, v in consts.items())
     return head + s["common"] + "".join(s[n] for n in names)
+
+
+#: Samples of min_wg's workgroup window (``MIN_CAP`` in ``dehaze.wgsl``).
+MIN_CAP = 1536
+#: Longest run of a box-mean invocation between two direct sums (float32 drift).
+BOX_RUN_MAX = 128
+
+
+def _pow2_at_least(n: int) -> int:
+    return 1 << max(0, int(n) - 1).bit_length()
+
+
+def min_passes(height: int, width: int, r: int, taps: tuple[str, str],
+               finish: str, params: Array, inputs: tuple[str, ...] = ("in",),
+               first: int = 0) -> list[GpuPass]:
+    """The two passes (along x, then along y) of the separable minimum filter
+    of radius ``r`` pixels, edge mode "nearest", on a ``(height, width)`` image.
+
+    ``taps`` names the sample section of each pass (``tap_rgb``,
+    ``tap_rgb_over_a``; the second pass reads the first's result with
+    ``tap_x``), ``finish`` the section that writes the second pass's pixel;
+    ``params[0].x`` must be ``r``. The first pass reads ``inputs[0]``; the
+    second reads pass ``first`` (its number in the op's pass list) and then
+    ``inputs``. Each pass loads a line segment with its ``r``-pixel margins
+    into workgroup memory once (``min_wg``); windows too wide for it fall
+    back to a direct scan (``min_main``, O(r) loads per pixel).
+    """
+    size = (height, width)
+    # along x: one row per workgroup when the rows are long (one contiguous
+    # stretch of the row per load), else several short rows
+    lx = min(256, max(4, _pow2_at_least(width)))
+    cx = 256 // lx
+    while cx > 1 and cx * (lx + 2 * r) > MIN_CAP:
+        cx //= 2
+    # along y: 16 neighbouring columns per workgroup (coalesced rows of 16
+    # pixels), fewer on narrow images; 64 rows each, fewer for wide windows
+    cy = min(16, _pow2_at_least(width))
+    ly = min(64, max(4, _pow2_at_least(height)))
+    while ly > 16 and cy * (ly + 2 * r) > MIN_CAP:
+        ly //= 2
+    while cy > 1 and cy * (ly + 2 * r) > MIN_CAP:
+        cy //= 2
+    # finish_pack and finish_stats read the op input as src1
+    second_inputs = (f"p{first}",) if finish == "finish_plain" else (f"p{first}", *inputs)
+    passes = []
+    if cx * (lx + 2 * r) <= MIN_CAP:
+        passes.append(GpuPass(shader(taps[0], "finish_plain", "min_wg", AXIS_X=True,
+                                     MIN_C=cx, MIN_L=lx),
+                              params, size, inputs[:1], tile=(cx, lx)))
+    else:
+        passes.append(GpuPass(shader(taps[0], "finish_plain", "min_main", AXIS_X=True),
+                              params, size, inputs[:1]))
+    if cy * (ly + 2 * r) <= MIN_CAP:
+        passes.append(GpuPass(shader(taps[1], finish, "min_wg", AXIS_X=False,
+                                     MIN_C=cy, MIN_L=ly),
+                              params, size, second_inputs, tile=(ly, cy)))
+    else:
+        passes.append(GpuPass(shader(taps[1], finish, "min_main", AXIS_X=False),
+                              params, size, second_inputs))
+    return passes
+
+
+def box_run(radius: int) -> int:
+    """Outputs per invocation run of the box-mean passes: about one window
+    (``2 radius + 1``) rounded up to 16, between 32 and :data:`BOX_RUN_MAX`."""
+    return min(BOX_RUN_MAX, max(16, -(-(2 * radius + 1) // 16) * 16))
+
+
+def box_passes(height: int, width: int, radius: int, source: str, finish: str,
+               params: Array, extra: tuple[str, ...] = ()) -> list[GpuPass]:
+    """Box mean of radius ``radius`` px (edge mode "mirror") of pass ``source``:
+    a running-sum pass along y (``box_y``), then one along x (``box_x``) that
+    ends with the section ``finish`` (``fin_coeffs`` or ``fin_recover``) and
+    also reads ``extra``. ``params[0].x`` must be ``radius``. The first pass
+    is numbered after ``source`` (``"pN"`` -> ``N + 1``).
+    """
+    size = (height, width)
+    run = box_run(radius)
+    bw = min(256, max(16, _pow2_at_least(width)))
+    first = int(source[1:]) + 1
+    return [
+        GpuPass(shader("box_y", BOX_RUN=run, BOX_W=bw), params, size, (source,),
+                tile=(run, bw)),
+        GpuPass(shader("box_x", finish, BOX_RUN=run), params, size, (f"p{first}", *extra),
+                tile=(16, run)),
+    ]
 
 
 class Dehaze(GlobalOp):
@@ -360,17 +450,14 @@ class Dehaze(GlobalOp):
             tk = np.float32(self.haze_keep())
             return [GpuPass(shader("add_haze"),
                             pack_params((tk, np.float32(1.0 - float(tk))), a), size)]
-        mins = pack_params((r, np.float32(self.omega())), a)
-        box = box_weights(gr)
+        # the guide is shifted by the airlight's luma (see finish_pack)
+        shift = luma(a.reshape(1, 1, 3))[0, 0]
+        mins = pack_params((r, np.float32(self.omega())), (*a, shift))
         return [
-            GpuPass(shader("tap_rgb_over_a", "finish_plain", "min_main", axis_x=True),
-                    mins, size, ("in",)),
-            GpuPass(shader("tap_x", "finish_pack", "min_main", axis_x=False),
-                    mins, size, ("p0", "in")),
-            *separable_passes(height, width, box, "mirror", 0.0, source="p1", first=2),
-            GpuPass(shader("coeffs"), pack_params(EPS), size, ("p3",)),
-            *separable_passes(height, width, box, "mirror", 0.0, source="p4", first=5),
-            GpuPass(shader("recover"), pack_params(T0, a), size, ("p6", "in")),
+            *min_passes(height, width, r, ("tap_rgb_over_a", "tap_x"), "finish_pack", mins),
+            *box_passes(height, width, gr, "p1", "fin_coeffs", pack_params((gr, EPS))),
+            *box_passes(height, width, gr, "p3", "fin_recover", pack_params((gr, T0), (*a, shift)),
+                        extra=("in",)),
         ]
 
 
@@ -458,12 +545,12 @@ def gpu_airlight(be: Any, buffer: Any, height: int, width: int) -> npt.NDArray[n
         stats_img = be.pool.acquire(nbytes)
         borrowed.append(stats_img)
         enc = dev.create_command_encoder()
-        borrowed += be._record(enc, _Dispatch(
-            shader("tap_rgb", "finish_plain", "min_main", axis_x=True), [buffer], tmp,
-            params, size, size))
-        borrowed += be._record(enc, _Dispatch(
-            shader("tap_x", "finish_stats", "min_main", axis_x=False), [tmp, buffer],
-            stats_img, params, size, size))
+        p_x, p_y = min_passes(height, width, dark_radius(height, width), ("tap_rgb", "tap_x"),
+                              "finish_stats", params)
+        borrowed += be._record(enc, _Dispatch(p_x.shader, [buffer], tmp, params, size, size,
+                                              tile=p_x.tile))
+        borrowed += be._record(enc, _Dispatch(p_y.shader, [tmp, buffer], stats_img, params,
+                                              size, size, tile=p_y.tile))
         dev.queue.submit([enc.finish()])
 
         k_sel = _Selector(be, stats_img, n)
