@@ -23,30 +23,53 @@ from PIL import Image
 from pixelpipe import ParameterError, Pipeline, ops
 from pixelpipe.ops.base import Op
 from pixelpipe.ops.spatial import dehaze as dh
+from pixelpipe.ops.spatial.separable import separable_reference
 from tests.helpers import SIZES, TALL, assert_close, check_consistency, random_rgba
 
 RTOL_GPU = 1e-4
 
 
 class _DarkChannel(Op):
-    """Test-only op: the statistics' dark channel in channel 0 (exactness of the min passes)."""
+    """Test-only op: the statistics' dark channel in channel 0 (exactness of the min passes).
+
+    ``r``: the window radius, 0 = the image's ``dark_radius``.
+    """
 
     kind: ClassVar = ops.BoxBlur.kind  # neighbourhood
+    r: int = 0
+
+    def _radius(self, height, width):
+        return self.r or dh.dark_radius(height, width)
 
     def reference(self, x):
         h, w = x.shape[:2]
         rgb = x[..., :3]
         d = dh.min_filter(np.minimum(np.minimum(rgb[..., 0], rgb[..., 1]), rgb[..., 2]),
-                          dh.dark_radius(h, w))
+                          self._radius(h, w))
         out = np.zeros_like(x)
         out[..., 0] = d
         return out
 
     def gpu_passes(self, height, width):
+        r = self._radius(height, width)
         params = np.zeros((2, 4), np.float32)
-        params[0, 0] = dh.dark_radius(height, width)
-        return dh.min_passes(height, width, dh.dark_radius(height, width),
-                             ("tap_rgb", "tap_x"), "finish_plain", params)
+        params[0, 0] = r
+        return dh.min_passes(height, width, r, ("tap_rgb", "tap_x"), "finish_plain", params)
+
+
+class _BoxMean(Op):
+    """Test-only op: the guided filter's box mean of radius ``r`` (the box passes alone)."""
+
+    kind: ClassVar = ops.BoxBlur.kind
+    r: int = 1
+
+    def reference(self, x):
+        return separable_reference(x, dh.box_weights(self.r), "mirror")
+
+    def gpu_passes(self, height, width):
+        params = np.zeros((1, 4), np.float32)
+        params[0, 0] = self.r
+        return dh.box_passes(height, width, self.r, "in", "fin_mean", params)
 
 
 def _linear(srgb):
@@ -110,6 +133,44 @@ def test_dehaze_wgpu_hazed_photo_and_hdr(hazed, wgpu_backend):
 def test_dark_channel_wgpu_is_exact(shape, wgpu_backend):
     x = random_rgba(shape, seed=33, low=-0.5, high=2.0)
     check_consistency(_DarkChannel(), x, wgpu_backend, rtol=0.0)
+
+
+# (shape, radius): windows wider than the image, several workgroup shapes of
+# min_wg (long rows, short rows, 16/4/1 columns), and windows too wide for
+# workgroup memory (the direct-scan fallback, min_main)
+@pytest.mark.parametrize(("shape", "r"), [((70, 129), 20), ((40, 300), 47), ((9, 6), 30),
+                                          ((150, 3), 100), ((5, 40), 700), ((12, 2), 900)])
+def test_min_filter_wgpu_is_exact_for_wide_windows(shape, r, wgpu_backend):
+    x = random_rgba(shape, seed=42, low=-0.5, high=2.0)
+    ref = check_consistency(_DarkChannel(r=r), x, wgpu_backend, rtol=0.0)
+    want = ndi.minimum_filter(x[..., :3].min(axis=-1), size=2 * r + 1, mode="nearest")
+    np.testing.assert_array_equal(ref[..., 0], want)
+    x[shape[0] // 2, shape[1] // 3, 1] = np.nan  # spreads over its window (numpy.minimum)
+    got = check_consistency(_DarkChannel(r=r), x, wgpu_backend, rtol=0.0)
+    assert np.isnan(got[..., 0]).any()
+
+
+#: box means, WebGPU (float32 running sums of deviations) vs the float64 reference
+#: (absolute below 1, relative above); measured <= 6e-7 on llvmpipe
+RTOL_BOX = 2e-6
+
+
+# (shape, radius): several runs along both axes, windows wider than the image
+# (the mirror extension repeats periodically), 1-pixel lines, the longest runs
+@pytest.mark.parametrize(("shape", "r"), [((1, 1), 3), ((7, 5), 9), ((70, 129), 4),
+                                          ((33, 47), 20), ((300, 20), 40), ((2, 300), 100),
+                                          ((300, 1), 7), ((260, 270), 188)])
+def test_box_mean_wgpu_matches_reference(shape, r, wgpu_backend):
+    x = random_rgba(shape, seed=43, low=-1.0, high=2.0)
+    check_consistency(_BoxMean(r=r), x, wgpu_backend, rtol=RTOL_BOX)
+
+
+def test_dehaze_wgpu_memory_and_passes(wgpu_backend):
+    # at most 3 image buffers at any pass (input, output and one more) and 6 passes
+    x = random_rgba((96, 130), seed=44, low=0.0, high=1.0)
+    check_consistency(ops.Dehaze(amount=60.0), x, wgpu_backend, rtol=RTOL_GPU)
+    assert wgpu_backend.kernels_dispatched == 6
+    assert wgpu_backend.last_run_bytes < 4 * x.nbytes
 
 
 def _gpu_airlight(x, be):

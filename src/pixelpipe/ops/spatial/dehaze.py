@@ -251,12 +251,12 @@ def box_passes(height: int, width: int, radius: int, source: str, finish: str,
     a running-sum pass along y (``box_y``), then one along x (``box_x``) that
     ends with the section ``finish`` (``fin_coeffs`` or ``fin_recover``) and
     also reads ``extra``. ``params[0].x`` must be ``radius``. The first pass
-    is numbered after ``source`` (``"pN"`` -> ``N + 1``).
+    is numbered after ``source`` (``"pN"`` -> ``N + 1``; ``"in"`` -> 0).
     """
     size = (height, width)
     run = box_run(radius)
     bw = min(256, max(16, _pow2_at_least(width)))
-    first = int(source[1:]) + 1
+    first = 0 if source == "in" else int(source[1:]) + 1
     return [
         GpuPass(shader("box_y", BOX_RUN=run, BOX_W=bw), params, size, (source,),
                 tile=(run, bw)),

@@ -325,6 +325,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     }
 }
 
+//@@ fin_mean
+// The box mean itself (tests of the box passes).
+fn finish_box(i: u32, m: vec4<f32>) -> vec4<f32> {
+    return m;
+}
+
 //@@ fin_coeffs
 // Guided-filter coefficients from the box means m = (mean I, mean p,
 // mean Ip, mean II): a = cov(I, p) / (var(I) + eps), b = mean p - a mean I.
