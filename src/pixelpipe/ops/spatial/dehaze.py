@@ -286,7 +286,7 @@ def min_passes(height: int, width: int, r: int, taps: tuple[str, str],
 
 def box_run(radius: int) -> int:
     """Outputs per invocation run of the box-mean passes: about one window
-    (``2 radius + 1``) rounded up to 16, between 32 and :data:`BOX_RUN_MAX`."""
+    (``2 radius + 1``) rounded up to 16, between 16 and :data:`BOX_RUN_MAX`."""
     return min(BOX_RUN_MAX, max(16, -(-(2 * radius + 1) // 16) * 16))
 
 
