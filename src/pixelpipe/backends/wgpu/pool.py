@@ -54,10 +54,11 @@ class BufferPool:
         self._free.clear()
 
 
-#: Host threads that copy out of mapped staging memory: one thread does not
-#: reach the host's memory bandwidth (measured: 8 GB/s with one thread, 18 GB/s
-#: with four, on a 16-core server).
-COPY_THREADS = min(4, os.cpu_count() or 1)
+#: Host threads that copy into and out of mapped staging memory: one thread
+#: does not reach the host's memory bandwidth (H100 host, 16 cores, 384 MB,
+#: 64 MiB chunks: up / down 24.2 / 15.2 GB/s with four threads, 23.7 / 20.6
+#: with eight; benchmarks/transfer_probe.py).
+COPY_THREADS = min(8, os.cpu_count() or 1)
 _COPY_MIN = 4 << 20  # below this one thread is faster than handing out work
 _pool: ThreadPoolExecutor | None = None
 
@@ -110,7 +111,7 @@ class Staging:
     GPU copies one chunk, the host fills (or drains) the other buffer.
     """
 
-    def __init__(self, device: Any, chunk: int = 32 << 20) -> None:
+    def __init__(self, device: Any, chunk: int = 64 << 20) -> None:
         import wgpu
 
         self._wgpu = wgpu
