@@ -22,7 +22,8 @@ from pixelpipe.samples import SAMPLE_DTYPES, channels_of, from_float, from_rgba,
 WORKGROUP = 16
 PIXEL_BYTES = 16  # vec4<f32>
 _PACK_WIDTH = 4096  # 16-byte cells per row of the packing kernel's grid
-EAGER = 4  # dispatches recorded before they are submitted (see _RunState.queue)
+_DIMS_SLOT = 256  # bytes before a dispatch's params in its parameter buffer (binding offsets)
+EAGER = 1  # dispatches recorded before they are submitted (see _RunState.queue)
 
 _KIND = {np.dtype(np.uint8): 0, np.dtype(np.uint16): 1, np.dtype(np.float16): 2,
          np.dtype(np.float32): 3}
@@ -347,19 +348,23 @@ class WgpuBackend(Backend):
         params = np.ascontiguousarray(d.params, np.float32).reshape(-1, 4)
         if params.shape[0] == 0:
             params = np.zeros((1, 4), np.float32)
-        self.check_size(params.nbytes)
-        pbuf = self.pool.acquire(params.nbytes, u.STORAGE | u.COPY_DST)
-        self.device.queue.write_buffer(pbuf, 0, params)
         out_h, out_w = d.out_size
         tiles_x, gx, gy = self.groups(out_h, out_w, d.tile)
         dims = np.array([d.in_size[1], d.in_size[0], out_w, out_h, tiles_x, gx, 0, 0], np.uint32)
-        dbuf = self.pool.acquire(dims.nbytes, u.UNIFORM | u.COPY_DST)
-        self.device.queue.write_buffer(dbuf, 0, dims)
+        # dims (uniform) and params (storage) share one buffer and one write:
+        # dims in the first 256 bytes (the offset alignment), params after
+        block = np.zeros(_DIMS_SLOT // 4 + params.size, np.uint32)
+        block[:8] = dims
+        block[_DIMS_SLOT // 4:] = params.reshape(-1).view(np.uint32)
+        self.check_size(block.nbytes)
+        pbuf = self.pool.acquire(block.nbytes, u.STORAGE | u.UNIFORM | u.COPY_DST)
+        self.device.queue.write_buffer(pbuf, 0, block)
         entries = [
             {"binding": 0, "resource": {"buffer": d.output, "offset": 0,
                                         "size": out_h * out_w * PIXEL_BYTES}},
-            {"binding": 1, "resource": {"buffer": pbuf, "offset": 0, "size": params.nbytes}},
-            {"binding": 2, "resource": {"buffer": dbuf, "offset": 0, "size": dims.nbytes}},
+            {"binding": 1, "resource": {"buffer": pbuf, "offset": _DIMS_SLOT,
+                                        "size": params.nbytes}},
+            {"binding": 2, "resource": {"buffer": pbuf, "offset": 0, "size": dims.nbytes}},
         ] + [
             {"binding": 3 + i, "resource": {"buffer": b, "offset": 0, "size": nb}}
             for i, (b, nb) in enumerate(zip(d.inputs, d.input_bytes or [
@@ -373,7 +378,7 @@ class WgpuBackend(Backend):
         cp.set_bind_group(0, bg)
         cp.dispatch_workgroups(gx, gy, 1)
         cp.end()
-        return [pbuf, dbuf]
+        return [pbuf]
 
 
 def _last_uses(passes: list[GpuPass]) -> dict[str, int]:
