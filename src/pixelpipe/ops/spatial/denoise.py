@@ -333,33 +333,32 @@ def tiled_median(values: Callable[[], Iterable[F64]], n: int, channels: int) -> 
 #: then 19..8 under the found 12-bit prefix, then 7..0 under the 24-bit one.
 _RADIX_STEPS = ((20, 0x00000000), (8, 0xFFF00000), (0, 0xFFFFFF00))
 _HIST_BINS = 4096
-_SIGMA_GROUPS = 1024  #: most workgroups of one histogram dispatch
+_SIGMA_GROUPS = 1024  #: most workgroups of one histogram dispatch along x
+#: The searches of the GPU median: (channel, rank index) for 3 channels x 2 ranks.
+_SEARCHES = 6
+#: u32 words per search in the state buffer: prefix, below, error, count.
+_STATE_WORDS = 4
+#: Bytes between the per-step copies of the uniform cfg (the offset alignment).
+_CFG_STRIDE = 256
 #: ``epilogue`` of the band passes before the last (which the backend gives its own).
 _IDENTITY_EPILOGUE = "fn epilogue(c: vec4<f32>) -> vec4<f32> {\n    return c;\n}\n"
 
 
 class _SigmaKernel:
-    """The compiled histogram pipeline of :func:`gpu_noise_sigma` for one device."""
+    """The compiled pipelines of :func:`gpu_noise_sigma` for one device."""
 
     def __init__(self, be: Any) -> None:
         import wgpu
 
         self.wgpu = wgpu
-        S = wgpu.ShaderStage.COMPUTE
-        bt = wgpu.BufferBindingType
-        kinds = (bt.read_only_storage, bt.uniform, bt.storage)
-        self.layout = be.device.create_bind_group_layout(entries=[
-            {"binding": i, "visibility": S, "buffer": {"type": t}} for i, t in enumerate(kinds)
-        ])
-        layout = be.device.create_pipeline_layout(bind_group_layouts=[self.layout])
         common = (load_wgsl(__package__, "denoise_common.wgsl")
                   + load_wgsl(__package__, "denoise_sigma_cfg.wgsl"))
         self.pipelines = {}
-        for name in ("band", "hist"):
+        for name in ("band", "hist", "select"):
             module = be.device.create_shader_module(
                 code=common + load_wgsl(__package__, f"denoise_sigma_{name}.wgsl"))
             self.pipelines[name] = be.device.create_compute_pipeline(
-                layout=layout, compute={"module": module, "entry_point": "main"})
+                layout="auto", compute={"module": module, "entry_point": "main"})
 
 
 _SIGMA_KERNELS: weakref.WeakKeyDictionary[Any, _SigmaKernel] = weakref.WeakKeyDictionary()
@@ -368,26 +367,40 @@ _SIGMA_KERNELS: weakref.WeakKeyDictionary[Any, _SigmaKernel] = weakref.WeakKeyDi
 def gpu_noise_sigma(be: Any, buffer: Any, height: int, width: int) -> F64:
     """:func:`noise_sigma` of the RGBA float32 image in GPU ``buffer``, computed on the GPU.
 
-    ``be`` is the :class:`~pixelpipe.backends.wgpu.backend.WgpuBackend`.
+    ``be`` is the :class:`~pixelpipe.backends.wgpu.backend.WgpuBackend`;
+    ``buffer`` holds ``height * width`` RGBA float32 pixels, row-major.
     The band ``w1`` is computed in float32 (one 5 x 5 pass) and its exact
     median found by a three-step radix select on the float32 bit patterns
-    (12 + 12 + 8 bits; three small readbacks); only histograms of 4096
-    counts leave the GPU. Matches the float64 reference to float32 rounding
-    of ``w1`` (about 1e-7 relative). Returns float64 (3,).
+    (12 + 12 + 8 bits), each step a histogram pass and a digit-selection
+    pass on the GPU (six searches: 3 channels x the 2 middle ranks). All
+    work is one submit; the only read-back is the 96-byte search state (the
+    selected keys and an error flag). Matches the float64 reference to
+    float32 rounding of ``w1`` (about 1e-7 relative). Returns float64 (3,).
+
+    Raises :class:`~pixelpipe.errors.GPUError` when a rank falls outside the
+    counted keys (a GPU fault: every key is counted).
     """
     k = _SIGMA_KERNELS.get(be)
     if k is None:
         k = _SIGMA_KERNELS[be] = _SigmaKernel(be)
-    u = k.wgpu.BufferUsage
+    wgpu = k.wgpu
+    u = wgpu.BufferUsage
     n = height * width
-    ranks = sorted({(n - 1) // 2, n // 2})  # the middle order statistics (0-based)
+    ranks = ((n - 1) // 2, n // 2)  # the middle order statistics (0-based)
     kr, kg, kb = ycbcr_weights()
     conv = np.array([[kr, kg, kb, 1.0 / kg],
                      [1.0 / (2.0 * (1.0 - kb)), 1.0 / (2.0 * (1.0 - kr)),
                       2.0 * (1.0 - kb), 2.0 * (1.0 - kr)]], np.float32)
     groups = max(1, min(-(-n // (256 * 16)), _SIGMA_GROUPS))
-    # per (channel, rank): [prefix, values below the prefix's range]
-    state = {(c, r): [0, 0] for c in range(3) for r in ranks}
+    # one cfg per radix step (the band pass uses the first), 256 bytes apart
+    cfg = np.zeros((len(_RADIX_STEPS), _CFG_STRIDE // 4), np.uint32)
+    for step, (shift, mask) in enumerate(_RADIX_STEPS):
+        cfg[step, :8] = [width, height, step, shift, mask, ranks[0], ranks[1], 0]
+        cfg[step, 8:16] = conv.reshape(-1).view(np.uint32)
+    cfg_bytes = 64  # the Cfg struct: 8 u32 + 2 vec4<f32>
+    slot_bytes = _SEARCHES * _STATE_WORDS * 4
+    state_bytes = (len(_RADIX_STEPS) + 1) * slot_bytes
+    hist_bytes = _SEARCHES * _HIST_BINS * 4
     borrowed: list[Any] = []
 
     def acquire(nbytes: int, usage: int | None = None) -> Any:
@@ -396,55 +409,59 @@ def gpu_noise_sigma(be: Any, buffer: Any, height: int, width: int) -> F64:
         borrowed.append(buf)
         return buf
 
-    def dispatch(enc: Any, name: str, src: Any, src_bytes: int, words: list[int],
-                 out: Any, out_offset: int, out_bytes: int) -> None:
-        cfg = np.concatenate([np.array(words, np.uint32).view(np.float32), conv.reshape(-1)])
-        ubuf = acquire(cfg.nbytes, u.UNIFORM | u.COPY_DST)
-        be.device.queue.write_buffer(ubuf, 0, cfg)
-        bg = be.device.create_bind_group(layout=k.layout, entries=[
-            {"binding": 0, "resource": {"buffer": src, "offset": 0, "size": src_bytes}},
-            {"binding": 1, "resource": {"buffer": ubuf, "offset": 0, "size": cfg.nbytes}},
-            {"binding": 2, "resource": {"buffer": out, "offset": out_offset,
-                                        "size": out_bytes}},
-        ])
+    def dispatch(enc: Any, name: str, step: int, bindings: list[tuple[Any, int]],
+                 workgroups: tuple[int, int]) -> None:
+        entries = [{"binding": 1, "resource": {"buffer": ubuf, "offset": step * _CFG_STRIDE,
+                                               "size": cfg_bytes}}]
+        for i, (buf, size) in zip((0, 2, 3), bindings, strict=False):
+            entries.append({"binding": i, "resource": {"buffer": buf, "offset": 0,
+                                                       "size": size}})
+        bg = be.device.create_bind_group(
+            layout=k.pipelines[name].get_bind_group_layout(0), entries=entries)
         cp = enc.begin_compute_pass()
         cp.set_pipeline(k.pipelines[name])
         cp.set_bind_group(0, bg)
-        cp.dispatch_workgroups(groups, 1, 1)
+        cp.dispatch_workgroups(workgroups[0], workgroups[1], 1)
         cp.end()
 
+    mapped = False
     try:
         keys = acquire(3 * n * 4)
+        ubuf = acquire(cfg.nbytes, u.UNIFORM | u.COPY_DST)
+        state = acquire(state_bytes)
+        hist = acquire(hist_bytes)
+        readback = acquire(slot_bytes, u.MAP_READ | u.COPY_DST)
+        # every upload before the one submit (slot 0: prefix 0, nothing below)
+        be.device.queue.write_buffer(ubuf, 0, cfg)
+        be.device.queue.write_buffer(state, 0, np.zeros(state_bytes // 4, np.uint32))
         enc = be.device.create_command_encoder()
-        dispatch(enc, "band", buffer, n * 16, [width, height, 0, 0, 0, 0, 0, 0],
-                 keys, 0, 3 * n * 4)
-        for shift, mask in _RADIX_STEPS:
-            searches = sorted({(c, p) for (c, _), (p, _) in state.items()})
-            hist_bytes = _HIST_BINS * 4
-            hist = acquire(len(searches) * hist_bytes)
-            enc.clear_buffer(hist, 0, len(searches) * hist_bytes)
-            for s_i, (c, prefix) in enumerate(searches):
-                dispatch(enc, "hist", keys, 3 * n * 4,
-                         [width, height, c, shift, prefix, mask, 0, 0],
-                         hist, s_i * hist_bytes, hist_bytes)
-            be.device.queue.submit([enc.finish()])
-            counts = np.empty(len(searches) * _HIST_BINS, np.uint32)
-            be.staging.download(hist, counts)
-            table = counts.reshape(len(searches), _HIST_BINS).astype(np.int64)
-            for (c, r), st in state.items():
-                cum = np.cumsum(table[searches.index((c, st[0]))])
-                j = int(np.searchsorted(cum, r - st[1], side="right"))
-                if j >= _HIST_BINS:
-                    raise GPUError(f"{be.describe()}: denoise noise estimate counted "
-                                   f"{int(cum[-1])} values, fewer than rank {r} needs")
-                st[1] += int(cum[j - 1]) if j > 0 else 0
-                st[0] |= j << shift
-            enc = be.device.create_command_encoder()
+        dispatch(enc, "band", 0, [(buffer, n * 16), (keys, 3 * n * 4)], (groups, 1))
+        for step in range(len(_RADIX_STEPS)):
+            enc.clear_buffer(hist, 0, hist_bytes)
+            dispatch(enc, "hist", step, [(keys, 3 * n * 4), (hist, hist_bytes),
+                                         (state, state_bytes)], (groups, _SEARCHES))
+            dispatch(enc, "select", step, [(hist, hist_bytes), (state, state_bytes)],
+                     (_SEARCHES, 1))
+        enc.copy_buffer_to_buffer(state, len(_RADIX_STEPS) * slot_bytes, readback, 0,
+                                  slot_bytes)
+        be.device.queue.submit([enc.finish()])
+        readback.map_sync(wgpu.MapMode.READ, 0, slot_bytes)
+        mapped = True
+        final = np.frombuffer(readback.read_mapped(0, slot_bytes), np.uint32).copy()
     finally:
+        if mapped:
+            readback.unmap()
         for b in borrowed:
             be.pool.release(b)
-    found = np.array([[state[(c, r)][0] for r in ranks] for c in range(3)], np.uint32)
-    medians = found.view(np.float32).astype(np.float64).mean(axis=1)
+    final = final.reshape(3, 2, _STATE_WORDS)
+    for c in range(3):
+        for i in range(2):
+            if final[c, i, 2]:
+                raise GPUError(f"{be.describe()}: denoise noise estimate counted "
+                               f"{int(final[c, i, 3])} values, fewer than rank "
+                               f"{ranks[i]} needs")
+    # odd n: both ranks are the middle one, and (a + a) / 2 == a exactly
+    medians = final[..., 0].copy().view(np.float32).astype(np.float64).mean(axis=1)
     return np.asarray(medians / MAD_TO_SIGMA / band_noise_factors(1)[0], np.float64)
 
 
