@@ -109,6 +109,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from typing import Any, ClassVar
@@ -117,6 +118,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import Field
 
+from pixelpipe.errors import GPUError
 from pixelpipe.ops.base import (
     Array,
     GlobalOp,
@@ -560,21 +562,34 @@ def _digit_from_top(counts: npt.NDArray[np.int64], k: int) -> tuple[int, int]:
 
 # --- statistics on the GPU ------------------------------------------------------------------
 
-#: Radix digits of the threshold search, (shift, bits): 12 + 12 + 8 = 32 bits.
+#: Radix digits of the threshold search, (shift, bits): 12 + 12 + 8 = 32 bits
+#: (``digit_shift`` / ``digit_bins`` in ``dehaze_select.wgsl``).
 _DIGITS = ((20, 12), (8, 12), (0, 8))
 _SEL_WG = 256
 _SEL_MAX_GROUPS = 4096
+#: u32 words of the selection state buffer; the result is words 8..15 (32 bytes).
+_STATE_WORDS = 16
+_RESULT_OFFSET = 32
+_RESULT_BYTES = 32
 
 
 def gpu_airlight(be: Any, buffer: Any, height: int, width: int) -> npt.NDArray[np.float32]:
     """:func:`airlight` of the RGBA float32 image in the WebGPU ``buffer``, bit for bit.
 
+    ``buffer`` holds ``height * width`` RGBA float32 pixels (row-major).
+    Returns float32 (3,), each channel at least :data:`AIRLIGHT_FLOOR`;
+    (1, 1, 1) when no pixel has a finite dark channel and intensity.
+
     The dark channel and the intensity are computed by two passes of the
     minimum filter (``dehaze.wgsl``); the k-th largest dark-channel value is
     found exactly by a radix select on the floats' order keys (three
-    histogram rounds, 12 + 12 + 8 bits, each read back: a few KiB), then the
-    brightest candidate (``atomicMax`` of its intensity key) and the first
-    such pixel (``atomicMin`` of its index); only its RGB is downloaded.
+    histogram rounds of 12, 12 and 8 bits; after each, one workgroup picks
+    the digit and writes the next round's prefix into a state buffer), then
+    the brightest candidate (``atomicMax`` of its intensity key) and the
+    first such pixel (``atomicMax`` of its complemented index); a last
+    kernel copies that pixel's RGBA into the state buffer. Everything is
+    recorded into one command encoder and submitted once; the 32-byte
+    result is the only read-back (``dehaze_select.wgsl``).
     """
     from pixelpipe.backends.wgpu.backend import PIXEL_BYTES, _Dispatch
 
@@ -583,131 +598,117 @@ def gpu_airlight(be: Any, buffer: Any, height: int, width: int) -> npt.NDArray[n
     nbytes = n * PIXEL_BYTES
     params = pack_params(dark_radius(height, width))
     size = (height, width)
+    k = max(1, math.ceil(TOP_FRACTION * n))
+    sel = _Selector.get(be)
     borrowed: list[Any] = []
-    try:
-        tmp = be.pool.acquire(nbytes)
-        borrowed.append(tmp)
-        stats_img = be.pool.acquire(nbytes)
-        borrowed.append(stats_img)
-        enc = dev.create_command_encoder()
-        p_x, p_y = min_passes(height, width, dark_radius(height, width), ("tap_rgb", "tap_x"),
-                              "finish_stats", params)
-        borrowed += be._record(enc, _Dispatch(p_x.shader, [buffer], tmp, params, size, size,
-                                              tile=p_x.tile))
-        borrowed += be._record(enc, _Dispatch(p_y.shader, [tmp, buffer], stats_img, params,
-                                              size, size, tile=p_y.tile))
-        dev.queue.submit([enc.finish()])
-
-        k_sel = _Selector(be, stats_img, n)
-        borrowed.append(k_sel)
-        k = max(1, math.ceil(TOP_FRACTION * n))
-        prefix = mask = 0
-        total = None
-        for shift, bits in _DIGITS:
-            counts = k_sel.run("hist", 1 << bits, shift=shift, prefix=prefix, mask=mask)
-            if total is None:
-                total = int(counts.sum())
-                if total == 0:
-                    return np.ones(3, np.float32)
-                k = min(k, total)
-            above, digit = 0, 0
-            for b in range((1 << bits) - 1, -1, -1):  # from the largest keys down
-                c = int(counts[b])
-                if above + c >= k:
-                    digit = b
-                    break
-                above += c
-            k -= above
-            prefix |= digit << shift
-            mask |= ((1 << bits) - 1) << shift
-        best = int(k_sel.run("brightest", 1, prefix=prefix, init=0)[0])
-        index = int(k_sel.run("first", 1, prefix=prefix, best=best, init=0xFFFFFFFF)[0])
-        rgba = _read_pixel(be, buffer, index)
-    finally:
-        for b in borrowed:
-            if isinstance(b, _Selector):
-                b.release()
-            else:
+    with sel.lock:
+        try:
+            tmp = be.pool.acquire(nbytes)
+            borrowed.append(tmp)
+            stats_img = be.pool.acquire(nbytes)
+            borrowed.append(stats_img)
+            # every write before the one submit
+            dev.queue.write_buffer(sel.uniform, 0, np.array([n, k, 0, 0], np.uint32))
+            dev.queue.write_buffer(sel.state, 0, np.zeros(_STATE_WORDS, np.uint32))
+            enc = dev.create_command_encoder()
+            p_x, p_y = min_passes(height, width, dark_radius(height, width),
+                                  ("tap_rgb", "tap_x"), "finish_stats", params)
+            borrowed += be._record(enc, _Dispatch(p_x.shader, [buffer], tmp, params, size,
+                                                  size, tile=p_x.tile))
+            borrowed += be._record(enc, _Dispatch(p_y.shader, [tmp, buffer], stats_img, params,
+                                                  size, size, tile=p_y.tile))
+            on_stats = sel.bind_group(stats_img, n)
+            groups = max(1, min(-(-n // (_SEL_WG * 64)), _SEL_MAX_GROUPS, be.max_groups))
+            for _ in _DIGITS:
+                enc.clear_buffer(sel.counters)
+                sel.dispatch(enc, "hist", on_stats, groups)
+                sel.dispatch(enc, "select_digit", on_stats, 1)
+            enc.clear_buffer(sel.counters)
+            sel.dispatch(enc, "brightest", on_stats, groups)
+            sel.dispatch(enc, "first", on_stats, groups)
+            sel.dispatch(enc, "fetch", sel.bind_group(buffer, n), 1)
+            enc.copy_buffer_to_buffer(sel.state, _RESULT_OFFSET, sel.readback, 0, _RESULT_BYTES)
+            dev.queue.submit([enc.finish()])
+            out = sel.read()
+        finally:
+            for b in borrowed:
                 be.pool.release(b)
+    flag = int(out[4])
+    if flag == 2:
+        return np.ones(3, np.float32)
+    if flag != 1:
+        raise GPUError(f"dehaze airlight on {be.describe()}: the GPU selection found no pixel")
+    rgba = out[:4].view(np.float32)
     return np.maximum(rgba[:3], np.float32(AIRLIGHT_FLOOR))
 
 
-def _read_pixel(be: Any, buffer: Any, index: int) -> npt.NDArray[np.float32]:
-    import wgpu
-
-    dev = be.device
-    rb = dev.create_buffer(size=16, usage=wgpu.BufferUsage.MAP_READ | wgpu.BufferUsage.COPY_DST)
-    enc = dev.create_command_encoder()
-    enc.copy_buffer_to_buffer(buffer, index * 16, rb, 0, 16)
-    dev.queue.submit([enc.finish()])
-    rb.map_sync(wgpu.MapMode.READ)
-    out = np.frombuffer(rb.read_mapped(), np.float32).copy()
-    rb.unmap()
-    rb.destroy()
-    return out
-
-
 class _Selector:
-    """The kernels of ``dehaze_select.wgsl`` over one statistics image."""
+    """Pipelines of ``dehaze_select.wgsl`` and the small buffers of one device.
 
-    _cache: ClassVar[dict[int, tuple[Any, dict[str, Any]]]] = {}
+    Cached per device and reused by every call (``lock`` serialises them):
+    the histogram counters (16 KiB), the uniform (``n``, ``k``), the state
+    and the 32-byte read-back buffer.
+    """
 
-    def __init__(self, be: Any, image: Any, n: int) -> None:
+    _cache: ClassVar[dict[int, _Selector]] = {}
+    _ENTRIES = ("hist", "select_digit", "brightest", "first", "fetch")
+
+    def __init__(self, be: Any) -> None:
         import wgpu
 
-        self.wgpu, self.be, self.image, self.n = wgpu, be, image, n
-        key = id(be.device)
-        if key not in self._cache:
-            S = wgpu.ShaderStage.COMPUTE
-            bt = wgpu.BufferBindingType
-            layout = be.device.create_bind_group_layout(entries=[
-                {"binding": 0, "visibility": S, "buffer": {"type": bt.read_only_storage}},
-                {"binding": 1, "visibility": S, "buffer": {"type": bt.uniform}},
-                {"binding": 2, "visibility": S, "buffer": {"type": bt.storage}},
-            ])
-            module = be.device.create_shader_module(
-                code=load_wgsl(__package__, "dehaze_select.wgsl"))
-            pl = be.device.create_pipeline_layout(bind_group_layouts=[layout])
-            pipes = {e: be.device.create_compute_pipeline(
-                layout=pl, compute={"module": module, "entry_point": e})
-                for e in ("hist", "brightest", "first")}
-            self._cache[key] = (layout, pipes)
-        self.layout, self.pipes = self._cache[key]
+        self.wgpu, self.device = wgpu, be.device
+        dev = be.device
+        S = wgpu.ShaderStage.COMPUTE
+        bt = wgpu.BufferBindingType
+        self.layout = dev.create_bind_group_layout(entries=[
+            {"binding": 0, "visibility": S, "buffer": {"type": bt.read_only_storage}},
+            {"binding": 1, "visibility": S, "buffer": {"type": bt.uniform}},
+            {"binding": 2, "visibility": S, "buffer": {"type": bt.storage}},
+            {"binding": 3, "visibility": S, "buffer": {"type": bt.storage}},
+        ])
+        module = dev.create_shader_module(code=load_wgsl(__package__, "dehaze_select.wgsl"))
+        pl = dev.create_pipeline_layout(bind_group_layouts=[self.layout])
+        self.pipes = {e: dev.create_compute_pipeline(
+            layout=pl, compute={"module": module, "entry_point": e}) for e in self._ENTRIES}
         u = wgpu.BufferUsage
-        self.counters = be.device.create_buffer(size=4096 * 4,
-                                                usage=u.STORAGE | u.COPY_SRC | u.COPY_DST)
-        self.readback = be.device.create_buffer(size=4096 * 4, usage=u.MAP_READ | u.COPY_DST)
-        self.uniform = be.device.create_buffer(size=32, usage=u.UNIFORM | u.COPY_DST)
+        self.counters = dev.create_buffer(size=4096 * 4, usage=u.STORAGE | u.COPY_DST)
+        self.uniform = dev.create_buffer(size=16, usage=u.UNIFORM | u.COPY_DST)
+        self.state = dev.create_buffer(size=_STATE_WORDS * 4,
+                                       usage=u.STORAGE | u.COPY_SRC | u.COPY_DST)
+        self.readback = dev.create_buffer(size=_RESULT_BYTES, usage=u.MAP_READ | u.COPY_DST)
+        self.lock = threading.Lock()
 
-    def run(self, entry: str, words: int, shift: int = 0, prefix: int = 0, mask: int = 0,
-            best: int = 0, init: int = 0) -> npt.NDArray[np.uint32]:
-        """Dispatch ``entry`` over the image; return the first ``words`` counters."""
-        dev, q = self.be.device, self.be.device.queue
-        q.write_buffer(self.uniform, 0, np.array(
-            [self.n, shift, prefix, mask, words, best, 0, 0], np.uint32))
-        q.write_buffer(self.counters, 0, np.full(words, init, np.uint32))
-        bg = dev.create_bind_group(layout=self.layout, entries=[
-            {"binding": 0, "resource": {"buffer": self.image, "offset": 0,
-                                        "size": self.n * 16}},
-            {"binding": 1, "resource": {"buffer": self.uniform, "offset": 0, "size": 32}},
+    @classmethod
+    def get(cls, be: Any) -> _Selector:
+        key = id(be.device)
+        sel = cls._cache.get(key)
+        if sel is None or sel.device is not be.device:
+            sel = cls._cache[key] = cls(be)
+        return sel
+
+    def bind_group(self, image: Any, n: int) -> Any:
+        """Bind group with ``image`` (``n`` RGBA float32 pixels) as ``img``."""
+        return self.device.create_bind_group(layout=self.layout, entries=[
+            {"binding": 0, "resource": {"buffer": image, "offset": 0, "size": n * 16}},
+            {"binding": 1, "resource": {"buffer": self.uniform, "offset": 0, "size": 16}},
             {"binding": 2, "resource": {"buffer": self.counters, "offset": 0,
                                         "size": 4096 * 4}},
+            {"binding": 3, "resource": {"buffer": self.state, "offset": 0,
+                                        "size": _STATE_WORDS * 4}},
         ])
-        groups = max(1, min(-(-self.n // (_SEL_WG * 64)), _SEL_MAX_GROUPS,
-                            self.be.max_groups))
-        enc = dev.create_command_encoder()
+
+    def dispatch(self, enc: Any, entry: str, bg: Any, groups: int) -> None:
         cp = enc.begin_compute_pass()
         cp.set_pipeline(self.pipes[entry])
         cp.set_bind_group(0, bg)
         cp.dispatch_workgroups(groups, 1, 1)
         cp.end()
-        enc.copy_buffer_to_buffer(self.counters, 0, self.readback, 0, words * 4)
-        q.submit([enc.finish()])
-        self.readback.map_sync(self.wgpu.MapMode.READ, 0, words * 4)
-        out = np.frombuffer(self.readback.read_mapped(0, words * 4), np.uint32).copy()
-        self.readback.unmap()
-        return out
 
-    def release(self) -> None:
-        for b in (self.counters, self.readback, self.uniform):
-            b.destroy()
+    def read(self) -> npt.NDArray[np.uint32]:
+        """The result words (RGBA bits, flag, padding): the only map of a call."""
+        self.readback.map_sync(self.wgpu.MapMode.READ, 0, _RESULT_BYTES)
+        try:
+            return np.frombuffer(self.readback.read_mapped(0, _RESULT_BYTES),
+                                 np.uint32).copy()
+        finally:
+            self.readback.unmap()
