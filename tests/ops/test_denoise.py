@@ -261,3 +261,76 @@ def test_gpu_noise_sigma_of_grey_noise(wgpu_backend):
     got = _gpu_sigma(wgpu_backend, x)
     assert abs(got[0] / 0.03 - 1) < 0.05
     np.testing.assert_allclose(got, dn.noise_sigma(x), rtol=1e-5, atol=1e-7)
+
+
+def test_gpu_noise_sigma_one_submit_one_readback(wgpu_backend, monkeypatch):
+    # the whole estimate is one submit with every upload before it and one
+    # map (read-back) after it: log the calls on the buffer and queue classes
+    # (map_async is under map_sync, queue.read_buffer and staging downloads)
+    be = wgpu_backend
+    x = random_rgba((40, 56), seed=17, low=0.0, high=1.0)
+    h, w = x.shape[:2]
+    buf = be.pool.acquire(x.nbytes)
+    be.staging.upload(np.ascontiguousarray(x), buf)
+    events: list[str] = []
+    inside_map: list[bool] = []  # wgpu-py's map_async submits an empty buffer itself
+    buffer_cls, queue_cls = type(buf), type(be.device.queue)
+
+    def logged(cls, name):
+        original = getattr(cls, name)
+
+        def wrapper(self, *args, **kwargs):
+            if not inside_map:
+                events.append(name)
+            if name == "map_async":
+                inside_map.append(True)
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                if name == "map_async":
+                    inside_map.pop()
+
+        monkeypatch.setattr(cls, name, wrapper)
+
+    logged(buffer_cls, "map_async")
+    logged(queue_cls, "submit")
+    logged(queue_cls, "write_buffer")
+    logged(queue_cls, "read_buffer")
+    try:
+        got = dn.gpu_noise_sigma(be, buf, h, w)
+    finally:
+        monkeypatch.undo()
+        be.pool.release(buf)
+    assert events.count("submit") == 1, events
+    assert events.count("map_async") == 1, events
+    assert "read_buffer" not in events
+    assert events.index("submit") < events.index("map_async")
+    assert all(events.index("submit") > i for i, e in enumerate(events) if e == "write_buffer")
+    np.testing.assert_allclose(got, dn.noise_sigma(x), rtol=1e-5, atol=2e-7)
+
+
+@pytest.mark.parametrize("shape", [(64, 64), (63, 65)])
+@pytest.mark.parametrize("noisy_rows", [0, 8])
+def test_gpu_noise_sigma_with_ties_across_the_median(shape, noisy_rows, wgpu_backend):
+    # a 2 x 2 periodic pattern (reflect-101 edges keep period 2) gives all
+    # pixels of one phase the same band value, computed from the same inputs
+    # in the same order on the GPU too: per channel 4 values shared by about
+    # n / 4 pixels each, so both middle ranks sit inside large ties (for
+    # 64 x 64 without noise they fall in different tied classes). With
+    # noisy_rows, rows of large values (0 .. 50) add distinct band values above
+    # the ties and move the median into the third class. Tolerance as in
+    # the tests above (the float32 rounding of w1): 1e-5 relative / 2e-7.
+    h, w = shape
+    rng = np.random.default_rng(18)
+    tile = rng.uniform(0.0, 1.0, (2, 2, 3)).astype(np.float32)
+    x = np.ones((h, w, 4), np.float32)
+    x[..., :3] = np.tile(tile, (h // 2 + 1, w // 2 + 1, 1))[:h, :w]
+    x[:noisy_rows, :, :3] = rng.uniform(0.0, 50.0, (noisy_rows, w, 3))
+    # the ties exist as designed: each middle order statistic has >= n / 8 copies
+    c0 = dn._transform_input(x)
+    a = np.sort(np.abs(c0 - dn.smooth(c0, 1)).reshape(-1, 3), axis=0)
+    n = h * w
+    for r in ((n - 1) // 2, n // 2):
+        assert np.all(np.sum(a == a[r], axis=0) >= n // 8)
+    got = _gpu_sigma(wgpu_backend, x)
+    np.testing.assert_allclose(got, dn.noise_sigma(x), rtol=1e-5, atol=2e-7)
