@@ -209,6 +209,97 @@ def test_airlight_same_on_hazed_photo(hazed, wgpu_backend):
     np.testing.assert_array_equal(_gpu_airlight(hz, wgpu_backend), dh.airlight(hz))
 
 
+
+def _key_float(key):
+    return float(dh._from_order_key(key))
+
+
+def _levels_image(levels, background, seed):
+    """(41, 201) image (k = 9) whose dark channel (r = 1) takes each level
+    ``value`` at exactly ``blocks`` pixels: the centres of ``blocks`` 3 x 3
+    blocks of that minimum channel, set apart on a lower background. The
+    other two channels add one of ``adds`` (default 0, 0.25, 0.5: intensity
+    ties)."""
+    rng = np.random.default_rng(seed)
+    x = np.full((41, 201, 4), background, np.float32)
+    x[..., 3] = 1.0
+    slots = rng.permutation(10 * 50)
+    used = 0
+    for value, blocks, *adds in levels:
+        for slot in slots[used:used + blocks]:
+            by, bx = divmod(int(slot), 50)
+            add = rng.choice(adds[0] if adds else [0.0, 0.25, 0.5], 3).astype(np.float32)
+            rgb = np.where(add > 0, np.float32(value) + add, np.float32(value))  # keeps -0
+            rgb[rng.integers(3)] = np.float32(value)
+            x[1 + 4 * by:4 + 4 * by, 1 + 4 * bx:4 + 4 * bx, :3] = rgb
+        used += blocks
+    dark = dh.min_filter(x[..., :3].min(axis=-1), 1)
+    bits = dark.view(np.uint32)
+    for value, blocks, *_ in levels:  # the construction holds (bitwise: -0 apart from +0)
+        assert (bits == np.float32(value).view(np.uint32)).sum() == blocks
+    return x
+
+
+K9 = 9  # ceil(41 * 201 / 1000)
+HALF = 0xBF000000  # order key of 0.5: digit 0xBF0, the lowest bin of a group of 16
+
+
+@pytest.mark.parametrize(("levels", "background"), [
+    # the top level holds exactly k pixels; the next key down is in the next group of bins
+    ([(_key_float(HALF), K9), (_key_float(HALF - 1), 20)], 0.1),
+    # k - 1 above: the k-th largest is the first bin of the next group, digits 0xFFF, 0xFF
+    ([(_key_float(HALF), K9 - 1), (_key_float(HALF - 1), 5)], 0.1),
+    # round 2's digit crosses 0x100 / 0x0FF; the count reaches k exactly
+    ([(_key_float(HALF | 0x10000), K9 - 2), (_key_float(HALF | 0xFFFF), 2),
+      (_key_float(HALF | 0xFF00), 4)], 0.1),
+    # round 3's digit: k reached exactly at the lowest digit with one pixel
+    ([(_key_float(HALF | 0xFF), 2), (_key_float(HALF | 0x80), K9 - 3),
+      (_key_float(HALF), 1), (_key_float(HALF - 1), 3)], 0.1),
+    # signed zeros tie (as floats): k pixels at +0, brighter ones at -0 are
+    # candidates too; negatives below
+    ([(0.0, K9, [0.0, 0.25]), (-0.0, 4, [0.5, 1.0]), (-1e-45, 3), (-0.25, 10)], -1.0),
+], ids=["exact-k-group-edge", "next-group", "round2-edge", "round3-exact", "signed-zero"])
+def test_airlight_same_on_both_paths_at_digit_boundaries(levels, background, wgpu_backend):
+    x = _levels_image(levels, background, seed=45)
+    np.testing.assert_array_equal(_gpu_airlight(x, wgpu_backend), dh.airlight(x))
+
+
+def test_gpu_airlight_submits_once_and_reads_back_once(wgpu_backend, monkeypatch):
+    # the statistics' host round trips: every buffer write before one submit,
+    # then one map (of the 32-byte result)
+    x = random_rgba((60, 70), seed=46, low=0.0, high=1.0)
+    be = wgpu_backend
+    buf = be.pool.acquire(x.nbytes)
+    try:
+        be.staging.upload(np.ascontiguousarray(x), buf)
+        events, inside_map = [], []
+        queue_cls, buffer_cls = type(be.device.queue), type(buf)
+        for cls, name in ((queue_cls, "submit"), (queue_cls, "write_buffer"),
+                          (buffer_cls, "map_sync")):
+            orig = getattr(cls, name)
+
+            def wrapped(self, *a, _orig=orig, _name=name, **kw):
+                if not any(inside_map):  # map_sync may submit an empty command buffer itself
+                    events.append(_name)
+                inside_map.append(_name == "map_sync")
+                try:
+                    return _orig(self, *a, **kw)
+                finally:
+                    inside_map.pop()
+            monkeypatch.setattr(cls, name, wrapped)
+        for _ in range(2):  # first call (pipelines built) and a cached one
+            events.clear()
+            got = dh.gpu_airlight(be, buf, *x.shape[:2])
+            assert events.count("submit") == 1, str(events)
+            assert events.count("map_sync") == 1, events
+            assert events.index("submit") > max(
+                i for i, e in enumerate(events) if e == "write_buffer"), events
+            assert events[-1] == "map_sync", events
+            np.testing.assert_array_equal(got, dh.airlight(x))
+    finally:
+        be.pool.release(buf)
+
+
 # --- reference vs trusted libraries ------------------------------------------------------
 
 @pytest.mark.parametrize("shape", [(1, 1), (5, 3), (40, 31), (64, 70)])
