@@ -90,6 +90,18 @@ the shift keeps the cancelling variance small where the haze is. The
 coefficients ``(a, b)`` are computed as the first box mean's x pass
 writes, and ``q``, ``t``, ``J`` as the second's does.
 
+WebGPU statistics (:func:`gpu_airlight`, ``dehaze_select.wgsl``): the two
+min passes give (dark channel, intensity) per pixel; three histogram rounds
+(12, 12, 8 bits of the dark channel's order keys) each followed by a
+one-workgroup ``select_digit`` (prefix sum of the counts from the largest
+key down, the digit where the running count reaches ``k``) find the k-th
+largest key; ``brightest`` (``atomicMax`` of the candidates' intensity keys)
+and ``first`` (the smallest index with it) pick the pixel, and ``fetch``
+copies its RGBA. The search state (round, prefix, mask, ``k``, "no finite
+pixel") lives in a small storage buffer written by the GPU, so the 14
+dispatches go into one command encoder, one submit and one 32-byte
+read-back: no host round trip between the rounds.
+
 Precision: the minimum filters and the statistics are exact on both
 backends (the WebGPU statistics, :func:`gpu_airlight`, select the same
 pixel bit for bit: order keys, integer counts, atomics). The box means
