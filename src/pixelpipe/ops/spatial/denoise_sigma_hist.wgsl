@@ -8,7 +8,7 @@
 // cfg.mask in bin (key >> cfg.shift) & 0xfff, in histogram region s: a
 // workgroup histogram first, then added to the global one. When search s
 // shares search s - 1's histogram (the two ranks of a channel with one
-// prefix) its workgroups count nothing. Barriers are in uniform control flow
+// prefix) its workgroups clear, count and add nothing. Barriers are in uniform control flow
 // (the loop bound may differ between workgroups, never inside one; loops
 // rejoin before each barrier).
 
@@ -24,17 +24,20 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>,
         @builtin(local_invocation_index) li: u32,
         @builtin(workgroup_id) wid: vec3<u32>,
         @builtin(num_workgroups) nwg: vec3<u32>) {
-    for (var b = li; b < BINS; b += 256u) {
-        atomicStore(&local_hist[b], 0u);
-    }
-    workgroupBarrier();
     let s = wid.y;
     let at = cfg.step * SLOT_WORDS + s * STATE_WORDS;
     let prefix = state[at];
     // s - 1's prefix (s >= 1 read only; s = 0 reads its own, never shared)
     let prev = state[at - select(0u, STATE_WORDS, s > 0u)];
+    let borrows = shares_previous(prefix, prev, s);
+    // a shared search's workgroups clear, count and add nothing
+    let bins = select(BINS, 0u, borrows);
     let n = cfg.w * cfg.h;
-    let count_n = select(n, 0u, shares_previous(prefix, prev, s));
+    let count_n = select(n, 0u, borrows);
+    for (var b = li; b < bins; b += 256u) {
+        atomicStore(&local_hist[b], 0u);
+    }
+    workgroupBarrier();
     let base = (s >> 1u) * n;
     let stride = nwg.x * 256u;
     for (var i = gid.x; i < count_n; i += stride) {
@@ -45,7 +48,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>,
     }
     workgroupBarrier();
     let region = s * BINS;
-    for (var b = li; b < BINS; b += 256u) {
+    for (var b = li; b < bins; b += 256u) {
         let c = atomicLoad(&local_hist[b]);
         if (c != 0u) {
             atomicAdd(&hist[region + b], c);
