@@ -98,7 +98,7 @@ key down, the digit where the running count reaches ``k``) find the k-th
 largest key; ``brightest`` (``atomicMax`` of the candidates' intensity keys)
 and ``first`` (the smallest index with it) pick the pixel, and ``fetch``
 copies its RGBA. The search state (round, prefix, mask, ``k``, "no finite
-pixel") lives in a small storage buffer written by the GPU, so the 14
+pixel") lives in a small storage buffer written by the GPU, so the 11
 dispatches go into one command encoder, one submit and one 32-byte
 read-back: no host round trip between the rounds.
 
