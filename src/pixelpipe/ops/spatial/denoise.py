@@ -119,8 +119,17 @@ rounding of the accumulation order (measured <= 1.8e-7). The statistic (``sigma`
 computed on the GPU too (:func:`gpu_noise_sigma`): one pass stores the
 float32 bits of ``|w1|`` (ordered like the values, since they are >= 0),
 then an exact radix select (12 + 12 + 8 bits, workgroup histograms of 4096
-bins) finds the middle order statistics; only three small histograms are
-read back.
+bins) finds the middle order statistics. Six searches (3 channels x the 2
+middle ranks, equal for an odd pixel count) keep their state (prefix, count
+below, error flag) in a small storage buffer; per step a histogram pass
+reads it (a channel's second rank reuses the first's histogram while their
+prefixes agree) and a one-workgroup-per-search selection pass finds the
+digit on the GPU (a workgroup prefix sum over 256 x 16 bins: the first bin
+whose running count exceeds ``rank - below``), exactly as a host loop over
+read-back histograms would, and writes the next step's state. All uploads
+precede one submit of one command encoder; the one read-back is the final
+state (96 bytes: the selected keys and the error flags), so the result is
+bit-identical to the former three-round-trip version.
 """
 
 from __future__ import annotations
