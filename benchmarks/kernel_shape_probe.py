@@ -26,6 +26,7 @@ import numpy as np
 from pixelpipe import Pipeline
 from pixelpipe.backends import get_backend
 from pixelpipe.backends.wgpu import fuse
+from pixelpipe.bench import ceilings
 from pixelpipe.bench.suite import make_image, make_lut, w1_ops
 from pixelpipe.ops.base import Array, GpuPass, Op, OpKind
 from pixelpipe.ops.spatial.gaussian_blur import gaussian_weights
@@ -62,6 +63,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--size", default="6000x4000")
     ap.add_argument("--repeat", type=int, default=10)
+    ap.add_argument("--only-w1", action="store_true", help="only the fused colour chain")
     args = ap.parse_args()
     w, h = (int(v) for v in args.size.split("x"))
     be = get_backend("wgpu")
@@ -78,7 +80,7 @@ def main() -> None:
     print(f"copy kernel: {copy:.3f} ms")
     print(f"{'radius':>6} {'kernel':>22} {'x pass ms':>10} {'y pass ms':>10}")
     ref = np.random.default_rng(1).random((37, 53, 4), dtype=np.float32)
-    for r in (5, 24, 48):
+    for r in () if args.only_w1 else (5, 24, 48):
         wts = gaussian_weights(r / 3.0, r)
         params = pass_params(wts, "mirror", 0.0)
         expect = separable_reference(ref, wts, "mirror")
@@ -100,6 +102,9 @@ def main() -> None:
             err = float(np.max(np.abs(got - expect)))
             print(f"{r:6d} {name:>22} {t[0]:10.3f} {t[1]:10.3f}   max err {err:.1e}")
     x = np.concatenate([make_image(h, w), np.ones((h, w, 1), np.float32)], axis=2)
+    rate = ceilings.cupy_device_copy_rate(x.nbytes)
+    if rate:
+        print(f"CuPy device copy of the image: {x.nbytes / rate * 1e3:.3f} ms")
     w1 = Pipeline(w1_ops(make_lut())).plan()
     for rows in (1, 2, 4, 8):
         fuse.ROWS = rows
