@@ -99,7 +99,10 @@ def _fill_mapped(stg: Any, piece: npt.NDArray[np.uint8]) -> None:
         return
     view = get_range(0, piece.size)
     try:
-        _parallel_copy(np.frombuffer(view, np.uint8), piece)
+        if view.readonly or view.nbytes < piece.size:
+            stg.write_mapped(piece, 0)
+        else:
+            _parallel_copy(np.frombuffer(view, np.uint8), piece)
     finally:
         del view  # the view dies with the mapping: drop it before unmap
 
