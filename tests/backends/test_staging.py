@@ -2,12 +2,17 @@
 
 import numpy as np
 
+from pixelpipe.backends.wgpu import pool
 
-def test_multi_chunk_round_trip_with_odd_length(wgpu_backend):
-    st = wgpu_backend.staging
+
+def test_multi_chunk_round_trip_with_odd_length(wgpu_backend, monkeypatch):
+    # small chunks keep the test light; a low threshold sends them through the
+    # several-thread copies all the same
+    monkeypatch.setattr(pool, "_COPY_MIN", 1 << 16)
+    st = pool.Staging(wgpu_backend.device, 1 << 20)
     # three chunks and a tail that is not a multiple of 4 bytes: several-thread
     # copies into and out of the mapped ranges, padding on the way up
-    n = 2 * st.chunk + (5 << 20) + 3
+    n = 2 * st.chunk + (5 << 16) + 3
     data = np.random.default_rng(7).integers(0, 256, n, dtype=np.uint8)
     padded = -(-n // 16) * 16
     buf = wgpu_backend.pool.acquire(padded)

@@ -231,6 +231,8 @@ class WgpuBackend(Backend):
         """
         if self._timer is None:
             raise GPUError(f"{self.describe()}: the adapter has no timestamp queries")
+        if repeat < 1 or not plan.stages:
+            raise ParameterError("time_resident needs repeat >= 1 and a plan with stages")
         x = np.ascontiguousarray(samples)
         with self._lock:
             setup = _RunState(self)
@@ -255,6 +257,8 @@ class WgpuBackend(Backend):
                     if time.perf_counter() >= end:
                         return times
             finally:
+                if self._timer is not saved:
+                    self._timer.destroy()
                 self._timer = saved
                 setup.release()
 
@@ -559,6 +563,11 @@ class _PassTimer:
         at = self._STRIDE * self.slot
         enc.resolve_query_set(self.queries, 2 * self.slot, 2, self.resolved, at)
         enc.copy_buffer_to_buffer(self.resolved, at, self.readback, at, 16)
+
+    def destroy(self) -> None:
+        self.queries.destroy()
+        self.resolved.destroy()
+        self.readback.destroy()
 
     def read(self) -> float:
         """Seconds between the two queries of slot 0."""

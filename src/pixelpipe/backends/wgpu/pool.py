@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
@@ -61,6 +62,7 @@ class BufferPool:
 COPY_THREADS = min(8, os.cpu_count() or 1)
 _COPY_MIN = 4 << 20  # below this one thread is faster than handing out work
 _pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
 
 
 def _parallel_copy(dst: npt.NDArray[np.uint8], src: npt.NDArray[np.uint8]) -> None:
@@ -70,8 +72,9 @@ def _parallel_copy(dst: npt.NDArray[np.uint8], src: npt.NDArray[np.uint8]) -> No
     if n < _COPY_MIN or COPY_THREADS == 1:
         dst[:] = src
         return
-    if _pool is None:
-        _pool = ThreadPoolExecutor(COPY_THREADS, thread_name_prefix="pixelpipe-copy")
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(COPY_THREADS, thread_name_prefix="pixelpipe-copy")
     edges = [n * k // COPY_THREADS // 64 * 64 for k in range(COPY_THREADS)] + [n]
     futures = [_pool.submit(np.copyto, dst[a:b], src[a:b]) for a, b in pairwise(edges)]
     for f in futures:

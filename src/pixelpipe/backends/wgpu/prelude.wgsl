@@ -3,10 +3,11 @@
 // 3 …) after it: RGBA float32 images, except in the sample-conversion kernels.
 //
 // Images are row-major arrays of RGBA float32 pixels. Invocations run in
-// 16x16 workgroups, one pixel each, unless a pass declares another tile. Workgroups are numbered linearly and
-// folded onto the image's grid of 16x16 tiles, so the dispatch stays within
-// 65,535 workgroups per dimension for any image size (a plain 2-D dispatch
-// cannot cover more than 1,048,560 rows or columns).
+// 16x16 workgroups, one pixel each, unless a pass declares another tile
+// (GpuPass.tile). Workgroups are numbered linearly and folded onto the
+// image's grid of tiles, so the dispatch stays within 65,535 workgroups per
+// dimension for any image size (a plain 2-D dispatch cannot cover more than
+// 1,048,560 rows or columns).
 
 struct Dims {
     in_w: u32,

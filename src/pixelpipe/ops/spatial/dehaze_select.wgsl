@@ -107,6 +107,7 @@ fn select_digit(@builtin(local_invocation_index) t: u32) {
     let rnd = state[0];
     let prefix = state[1];
     let mask = state[2];
+    let k_in = state[3];
     let empty = state[4];
     storageBarrier();  // every invocation has read the state before it is rewritten
     let shift = digit_shift(rnd);
@@ -131,7 +132,7 @@ fn select_digit(@builtin(local_invocation_index) t: u32) {
     let total = scan[WG - 1u];
     let after = scan[t];          // counts in the bins of invocations 0..t
     let before = after - own;     // ... of invocations 0..t-1
-    var k = state[3];
+    var k = k_in;
     if (rnd == 0u) {
         k = min(sel.k, total);
     }

@@ -39,8 +39,8 @@ Every channel (R, G, B and alpha) is filtered independently, as straight
 
 Precision: the reference accumulates each 1-D pass in float64 and rounds
 the pass result to float32 (what ``scipy.ndimage`` does for a float32
-output). The WebGPU kernels accumulate in float32 (chunk-wise partial sums,
-see ``separable.wgsl``) with the float64 weights rounded to float32; for
+output). The WebGPU kernels accumulate in float32 (partial sums of 64
+taps, see :func:`pass_shader`) with the float64 weights rounded to float32; for
 weights that are all positive this agrees with the reference to a few
 float32 ulps of the result, well within 1e-5 relative.
 
@@ -133,7 +133,7 @@ def separable_reference(x: Array, weights: npt.NDArray[np.float64], mode: str,
 
 
 def pass_params(weights: npt.NDArray[np.float64], mode: str, cval: float) -> Array:
-    """Parameters of one ``separable.wgsl`` pass, float32 ``(2r + 2, 4)``.
+    """Parameters of one correlation pass (:func:`pass_shader`), float32 ``(2r + 2, 4)``.
 
     Row 0: ``(r, mode code, cval, 0)``; row ``1 + k``: weight ``k`` in all four lanes.
     """

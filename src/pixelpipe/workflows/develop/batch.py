@@ -8,7 +8,7 @@ the same code). Each file goes through three stages:
    of ``jobs`` threads;
 2. **develop** on ONE thread that owns the device: upload, the preset's
    plan, download (:func:`~pixelpipe.workflows.develop.run_prepared`);
-   files reach it in input order;
+   files reach it as their decodes finish;
 3. **encode** (:func:`write_developed`, atomic write) on the same pool.
 
 The codecs (Pillow, tifffile, OpenEXR, LibRaw) release the GIL, so while
