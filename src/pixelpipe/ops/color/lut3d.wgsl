@@ -61,33 +61,33 @@ fn lut3d(c: vec4<f32>, base: u32) -> vec4<f32> {
         let c1 = c01 + f.y * (c11 - c01);
         out = c0 + f.z * (c1 - c0);
     } else {
-        // tetrahedral: the six tetrahedra sharing the C000-C111 diagonal
+        // tetrahedral: the six tetrahedra sharing the C000-C111 diagonal. The
+        // case decides the order of the fractions (x >= y >= z) and the two
+        // middle vertices; it is picked with selects, not branches, so the
+        // invocations of a workgroup never diverge and every pixel issues
+        // the same four loads. Same cases, ties and arithmetic as the
+        // reference: out = (1-x) C000 + (x-y) V1 + (y-z) V2 + z C111.
         let fr = f.x;
         let fg = f.y;
         let fb = f.z;
-        if (fr > fg) {
-            if (fg > fb) {
-                out = (1.0 - fr) * c000 + (fr - fg) * params[o + dr].rgb
-                    + (fg - fb) * params[o + dr + dg].rgb + fb * c111;
-            } else if (fr > fb) {
-                out = (1.0 - fr) * c000 + (fr - fb) * params[o + dr].rgb
-                    + (fb - fg) * params[o + dr + 1u].rgb + fg * c111;
-            } else {
-                out = (1.0 - fb) * c000 + (fb - fr) * params[o + 1u].rgb
-                    + (fr - fg) * params[o + dr + 1u].rgb + fg * c111;
-            }
-        } else {
-            if (fb > fg) {
-                out = (1.0 - fb) * c000 + (fb - fg) * params[o + 1u].rgb
-                    + (fg - fr) * params[o + dg + 1u].rgb + fr * c111;
-            } else if (fb > fr) {
-                out = (1.0 - fg) * c000 + (fg - fb) * params[o + dg].rgb
-                    + (fb - fr) * params[o + dg + 1u].rgb + fr * c111;
-            } else {
-                out = (1.0 - fg) * c000 + (fg - fr) * params[o + dg].rgb
-                    + (fr - fb) * params[o + dr + dg].rgb + fb * c111;
-            }
-        }
+        let a = fr > fg;
+        let b = fg > fb;
+        let rb = fr > fb;
+        let bg = fb > fg;
+        let br = fb > fr;
+        let c1 = a && b;
+        let c2 = a && !b && rb;
+        let c3 = a && !b && !rb;
+        let c4 = !a && bg;
+        let c5 = !a && !bg && br;
+        let x = select(select(fg, fb, c3 || c4), fr, c1 || c2);
+        let y = select(select(select(select(select(fr, fb, c5), fg, c4), fr, c3), fb, c2), fg, c1);
+        let z = select(select(select(fb, fr, c4 || c5), fg, c2 || c3), fb, c1);
+        let off1 = select(select(dg, 1u, c3 || c4), dr, c1 || c2);
+        let off2 = select(select(select(dr + dg, dg + 1u, c4 || c5), dr + 1u, c2 || c3), dr + dg,
+                          c1);
+        out = (1.0 - x) * c000 + (x - y) * params[o + off1].rgb
+            + (y - z) * params[o + off2].rgb + z * c111;
     }
     return vec4<f32>(out, c.a);
 }
