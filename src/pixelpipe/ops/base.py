@@ -241,6 +241,27 @@ class PointwiseOp(Op):
 TileView = tuple[Array, tuple[int, int, int, int], tuple[int, int]]
 
 
+class TiledGeometryOp(Op):
+    """A geometry op defined by its output tiles: the whole image is one tile.
+
+    Subclasses implement :meth:`source_region`, :meth:`reference_tile` and
+    :meth:`gpu_passes_tile`; :meth:`reference` and :meth:`gpu_passes` run
+    them on the tile that covers the whole output, so the untiled and tiled
+    paths share one implementation.
+    """
+
+    kind: ClassVar[OpKind] = OpKind.GEOMETRY
+
+    def reference(self, x: Array) -> Array:
+        h, w = x.shape[:2]
+        oh, ow = self.output_shape(h, w)
+        return self.reference_tile(x, (0, h, 0, w), (0, oh, 0, ow), (h, w))
+
+    def gpu_passes(self, height: int, width: int) -> list[GpuPass]:
+        oh, ow = self.output_shape(height, width)
+        return self.gpu_passes_tile((0, height, 0, width), (0, oh, 0, ow), (height, width))
+
+
 class GlobalOp(Op):
     """An op that needs image-wide statistics before it can be applied.
 

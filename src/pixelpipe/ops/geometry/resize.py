@@ -50,7 +50,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import Field, model_validator
 
-from pixelpipe.ops.base import Array, GpuPass, Op, OpKind, load_wgsl
+from pixelpipe.ops.base import Array, GpuPass, OpKind, TiledGeometryOp, load_wgsl
 from pixelpipe.ops.geometry.kernels import resample_weights
 from pixelpipe.ops.geometry.remap import Region, clip_region, region_size
 
@@ -77,7 +77,7 @@ def resample_axis(x: Array, axis: int, starts: npt.NDArray[np.int64],
     return np.ascontiguousarray(np.moveaxis(acc, 0, axis))
 
 
-class Resize(Op):
+class Resize(TiledGeometryOp):
     """Resize to ``width x height`` pixels with a (antialiasing) resampling filter.
 
     Parameters
@@ -138,15 +138,6 @@ class Resize(Op):
             return np.arange(n_out), np.ones(n_out, np.int64), np.ones((n_out, 1), np.float32)
         starts, counts, w = resample_weights(n_in, n_out, self.filter)
         return starts, counts, w.astype(np.float32)
-
-    def reference(self, x: Array) -> Array:
-        h, w = x.shape[:2]
-        oh, ow = self.output_shape(h, w)
-        return self.reference_tile(x, (0, h, 0, w), (0, oh, 0, ow), (h, w))
-
-    def gpu_passes(self, height: int, width: int) -> list[GpuPass]:
-        oh, ow = self.output_shape(height, width)
-        return self.gpu_passes_tile((0, height, 0, width), (0, oh, 0, ow), (height, width))
 
     # --- output tiles ----------------------------------------------------------
     # The tables are per output row / column: a tile uses its own rows of them,

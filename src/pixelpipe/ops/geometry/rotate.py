@@ -57,7 +57,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import Field
 
-from pixelpipe.ops.base import Array, GpuPass, Op, OpKind, load_wgsl
+from pixelpipe.ops.base import Array, GpuPass, OpKind, TiledGeometryOp, load_wgsl
 from pixelpipe.ops.geometry.kernels import split_coordinate
 from pixelpipe.ops.geometry.remap import (
     IntAffine,
@@ -81,7 +81,7 @@ def _keys32(t: Array, a: np.float32) -> Array:
     return np.where(x < one, near, np.where(x < two, far, np.float32(0.0))).astype(np.float32)
 
 
-class Rotate(Op):
+class Rotate(TiledGeometryOp):
     """Rotate counter-clockwise by ``angle`` degrees about the image centre.
 
     Parameters
@@ -217,16 +217,6 @@ class Rotate(Op):
     def _support(self) -> tuple[int, int]:
         """Taps read around the pixel ``floor(x_in)``: offsets ``lo .. hi`` inclusive."""
         return {"nearest": (0, 0), "bilinear": (-1, 1), "bicubic": (-2, 2)}[self.interpolation]
-
-    # --- implementations -----------------------------------------------------
-    def reference(self, x: Array) -> Array:
-        h, w = x.shape[:2]
-        oh, ow = self.output_shape(h, w)
-        return self.reference_tile(x, (0, h, 0, w), (0, oh, 0, ow), (h, w))
-
-    def gpu_passes(self, height: int, width: int) -> list[GpuPass]:
-        oh, ow = self.output_shape(height, width)
-        return self.gpu_passes_tile((0, height, 0, width), (0, oh, 0, ow), (height, width))
 
     # --- output tiles ----------------------------------------------------------
     # The positions are the untiled ones (absolute coordinates, same split
