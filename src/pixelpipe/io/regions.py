@@ -371,6 +371,21 @@ class ArrayRegionSink(RegionSink):
                 self.array[y0:y0 + t, x0:x0 + t] = block[:min(t, h - y0), :min(t, w - x0)]
 
 
+def _write_reporting_source_failure(path: Path, writer: Any,
+                                    failure: list[PixelpipeError]) -> None:
+    """:func:`atomic_write` ``writer`` to ``path``; when the writer stopped because
+    the tiles it pulled failed (recorded in ``failure``), raise that error
+    rather than the writer's."""
+    from pixelpipe.io._common import atomic_write
+
+    try:
+        atomic_write(path, writer)
+    except OutputError:
+        if failure:
+            raise failure[0] from None
+        raise
+
+
 class TiffRegionSink(RegionSink):
     """Writes a tiled TIFF / BigTIFF tile by tile (see the module docstring).
 
@@ -407,8 +422,6 @@ class TiffRegionSink(RegionSink):
     def write_tiles(self, tiles: Iterator[npt.NDArray[Any]]) -> None:
         import tifffile
 
-        from pixelpipe.io._common import atomic_write
-
         h, w, c = self.shape
         extra: dict[str, Any] = {}
         if self.icc_profile:
@@ -432,12 +445,7 @@ class TiffRegionSink(RegionSink):
                          photometric="rgb" if c >= 3 else "minisblack",
                          compression=self.compression, **extra)
 
-        try:
-            atomic_write(self.path, writer)
-        except OutputError:
-            if failure:
-                raise failure[0] from None
-            raise
+        _write_reporting_source_failure(self.path, writer, failure)
 
 
 class ExrRegionSink(RegionSink):
@@ -473,8 +481,6 @@ class ExrRegionSink(RegionSink):
         import Imath
         import OpenEXR
 
-        from pixelpipe.io._common import atomic_write
-
         h, w, c = self.shape
         t = self.tile
         half = self.dtype == np.float16
@@ -503,12 +509,7 @@ class ExrRegionSink(RegionSink):
             finally:
                 out.close()
 
-        try:
-            atomic_write(self.path, writer)
-        except OutputError:
-            if failure:
-                raise failure[0] from None
-            raise
+        _write_reporting_source_failure(self.path, writer, failure)
 
 
 def open_region_sink(path: str | Path, height: int, width: int, channels: int, dtype: Any,
