@@ -65,7 +65,6 @@ global ops, regional geometry ops (:mod:`pixelpipe.exec.regional`).
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -320,8 +319,3 @@ def run_tiled(p: Plan, rgba: Array, backend: Backend, tile: int | tuple[int, int
         else:
             x = run_whole_op(op, x, backend, log)
     return x
-
-
-def stderr_log(text: str) -> None:
-    """A ``log`` callback printing ``pixelpipe: text`` on stderr."""
-    print(f"pixelpipe: {text}", file=sys.stderr)
