@@ -27,17 +27,11 @@ import numpy.typing as npt
 from pixelpipe.errors import ParameterError
 from pixelpipe.image import Image
 from pixelpipe.ops.base import array_namespace
+from pixelpipe.ops.color.luma import LUMA_WEIGHTS
 
 F32 = npt.NDArray[np.float32]
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
-
-#: Luma weights (R, G, B). Rec.709: ITU-R BT.709-6, part 1 item 3.2 (derivation of
-#: luminance signal). Rec.2020: ITU-R BT.2020-2, table 4 (non-constant luminance Y').
-LUMA_WEIGHTS: dict[str, tuple[float, float, float]] = {
-    "rec709": (0.2126, 0.7152, 0.0722),
-    "rec2020": (0.2627, 0.6780, 0.0593),
-}
 
 #: Most bins a histogram may have.
 MAX_BINS = 4096

@@ -33,12 +33,7 @@ import numpy as np
 from pydantic import Field
 
 from pixelpipe.ops.base import Array, PointwiseOp, array_namespace, load_wgsl, pack_params
-
-#: Luma weights of linear RGB: the Y row of the RGB -> XYZ matrix of each standard.
-LUMA_WEIGHTS: dict[str, tuple[float, float, float]] = {
-    "rec709": (0.2126, 0.7152, 0.0722),  # ITU-R BT.709-6, item 3.2
-    "rec2020": (0.2627, 0.6780, 0.0593),  # ITU-R BT.2020-2, table 4
-}
+from pixelpipe.ops.color.luma import LUMA_WEIGHTS
 
 
 class Saturation(PointwiseOp):

@@ -96,6 +96,7 @@ from pydantic import ConfigDict, Field
 
 from pixelpipe.errors import ParameterError
 from pixelpipe.ops.base import Array, GpuPass, Op, OpKind, array_namespace, load_wgsl, pack_params
+from pixelpipe.ops.color.luma import REC2020, luma
 from pixelpipe.ops.spatial.gaussian_blur import gaussian_weights
 from pixelpipe.ops.spatial.separable import separable_reference
 
@@ -108,7 +109,7 @@ MIDTONE_FLOOR = 0.2
 #: Blur kernels are truncated at this many standard deviations.
 TRUNCATE = 3.0
 #: BT.2020 luma coefficients (ITU-R BT.2020-2, non-constant luminance Y').
-LUMA = (0.2627, 0.6780, 0.0593)
+LUMA = REC2020
 
 #: kind -> (sigma scale, strength gain, ((octave weight, sigma multiple), ...))
 KINDS: dict[str, tuple[float, float, tuple[tuple[float, float], ...]]] = {
@@ -275,8 +276,7 @@ class Grain(Op):
         h, w = x.shape[:2]
         g = xp.asarray(self.grain(h, w))
         c = x[..., :3]
-        y = (c[..., 0] * xp.float32(LUMA[0]) + c[..., 1] * xp.float32(LUMA[1])
-             + c[..., 2] * xp.float32(LUMA[2]))
+        y = luma(x)
         with np.errstate(invalid="ignore"):
             v = xp.where(xp.isfinite(y), xp.clip(y, 0.0, 1.0), 0.0).astype(xp.float32)
         m = xp.float32(MIDTONE_FLOOR) + xp.float32(_midtone_coef()) * (v * (xp.float32(1.0) - v))

@@ -140,10 +140,11 @@ from pixelpipe.ops.base import (
     load_wgsl,
     pack_params,
 )
+from pixelpipe.ops.color.luma import REC2020, luma
 from pixelpipe.ops.spatial.separable import edge_indices, separable_reference
 
 #: Rec. ITU-R BT.2020 luma weights (R, G, B).
-LUMA_2020 = (0.2627, 0.6780, 0.0593)
+LUMA_2020 = REC2020
 #: omega at amount 100 (He et al. 2011: 0.95).
 OMEGA_MAX = 0.95
 #: Lower bound of the transmission when removing haze (He et al. 2011: 0.1).
@@ -518,12 +519,6 @@ class Dehaze(GlobalOp):
             *box_passes(height, width, gr, "p3", "fin_recover", pack_params((gr, T0), (*a, shift)),
                         extra=("in",)),
         ]
-
-
-def luma(x: Array) -> npt.NDArray[np.float32]:
-    """Rec. 2020 luma of linear RGB: float32 (H, W) from float32 (H, W, >=3)."""
-    r, g, b = (np.float32(c) for c in LUMA_2020)
-    return r * x[..., 0] + g * x[..., 1] + b * x[..., 2]
 
 
 def airlight(x: Array) -> npt.NDArray[np.float32]:

@@ -151,6 +151,7 @@ import numpy.typing as npt
 from pydantic import Field
 
 from pixelpipe.ops.base import Array, GpuPass, Op, OpKind, array_namespace, load_wgsl, pack_params
+from pixelpipe.ops.color.luma import REC2020, luma
 from pixelpipe.ops.spatial.gaussian_blur import gaussian_weights
 from pixelpipe.ops.spatial.separable import (
     MODE_CODES,
@@ -160,7 +161,7 @@ from pixelpipe.ops.spatial.separable import (
 )
 
 #: ITU-R BT.2020-2 luminance weights (R, G, B), applied to the encoded values.
-LUMA_WEIGHTS: tuple[float, float, float] = (0.2627, 0.6780, 0.0593)
+LUMA_WEIGHTS: tuple[float, float, float] = REC2020
 
 TEXTURE_FINE_SIGMA = 1.0  #: px, fine end of the texture band
 TEXTURE_COARSE_SIGMA = 4.0  #: px, coarse end of the texture band
@@ -181,13 +182,6 @@ def _radius(sigma: float, truncate: float) -> int:
 
 def _weights(sigma: float, truncate: float) -> npt.NDArray[np.float64]:
     return gaussian_weights(sigma, _radius(sigma, truncate))
-
-
-def luma(x: Array) -> Array:
-    """BT.2020 luma of ``x`` float32 (H, W, 4) as float32 (H, W), ``wr*R + wg*G + wb*B``."""
-    xp = array_namespace(x)
-    wr, wg, wb = (xp.float32(w) for w in LUMA_WEIGHTS)
-    return wr * x[..., 0] + wg * x[..., 1] + wb * x[..., 2]
 
 
 def _lane_kernels(kernels: list[npt.NDArray[np.float64]]) -> npt.NDArray[np.float64]:
