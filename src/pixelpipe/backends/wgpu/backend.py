@@ -227,7 +227,9 @@ class WgpuBackend(Backend):
         pair of timestamp queries, and read back together: the GPU is fed
         continuously, as in a batch, and its clocks stay up (a GPU that idles
         between short runs lowers them). ``warmup_s`` seconds of untimed runs
-        come first. Raises :class:`GPUError` without timestamp queries.
+        come first. Returns ``repeat`` floats (seconds). Raises
+        :class:`GPUError` without timestamp queries and
+        :class:`ParameterError` for ``repeat < 1`` or an empty plan.
         """
         if self._timer is None:
             raise GPUError(f"{self.describe()}: the adapter has no timestamp queries")
