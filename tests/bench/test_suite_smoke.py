@@ -30,6 +30,9 @@ def test_suite_runs_and_reports_every_workload(tmp_path, wgpu_backend):
     for w in ("W1", "W2", "W3", "W4"):
         assert (w, "pixelpipe cpu") in rows and (w, "pixelpipe wgpu") in rows
     assert saved["ceilings"]["host_memcpy_Bps"]["1"] > 0
+    parts = saved["ceilings"]["staging_parts_Bps"]
+    assert set(parts) == {"fill", "drain", "gpu copy up", "gpu copy down"}
+    assert all(v > 0 for v in parts.values())
     w6 = {r["impl"]: r for r in saved["results"] if r["workload"] == "W6"}
     # W6: the floor, the library's batch loop in-process (warm), the CLI subprocess on
     # 1 and on all files, the cpu subprocess; each timed, none failed

@@ -111,3 +111,58 @@ def transfer_rates(be: WgpuBackend, nbytes: int, repeat: int = 3) -> tuple[float
     finally:
         be.pool.release(buf)
     return nbytes / up, nbytes / down
+
+
+def staging_parts(be: WgpuBackend, chunk: int = 64 << 20, repeat: int = 3) -> dict[str, float]:
+    """Bytes/s of each part of a staged transfer, measured alone, one ``chunk`` at a time.
+
+    ``fill``: host memory into a write-mapped staging buffer (wgpu places
+    those in host-visible *device* memory, so this is the host writing over
+    the bus); ``drain``: a read-mapped staging buffer (host memory the GPU
+    wrote) into host memory; ``gpu copy up`` / ``gpu copy down``: the GPU's
+    copy from / into those buffers. The host copies use the backend's copy
+    threads. A pipelined upload or download can at best run at the slower
+    of its host part and its GPU copy.
+    """
+    import wgpu
+
+    from pixelpipe.backends.wgpu import pool
+
+    u = wgpu.BufferUsage
+    up = be.device.create_buffer(size=chunk, usage=u.MAP_WRITE | u.COPY_SRC)
+    down = be.device.create_buffer(size=chunk, usage=u.MAP_READ | u.COPY_DST)
+    dev = be.pool.acquire(chunk)
+    host = np.ones(chunk, np.uint8)
+    rates: dict[str, float] = {}
+    try:
+        up.map_sync(wgpu.MapMode.WRITE, 0, chunk)
+        pool._fill_mapped(up, host)
+        rates["fill"] = chunk / _best(lambda: pool._fill_mapped(up, host), repeat)
+        up.unmap()
+
+        def copies(src: Any, dst: Any, n: int = 8) -> Any:
+            def run() -> None:
+                enc = be.device.create_command_encoder()
+                for _ in range(n):
+                    enc.copy_buffer_to_buffer(src, 0, dst, 0, chunk)
+                be.device.queue.submit([enc.finish()])
+                be.device.queue.read_buffer(dev, 0, 256)  # waits for the copies
+            return run
+
+        rates["gpu copy up"] = 8 * chunk / _best(copies(up, dev), repeat)
+        rates["gpu copy down"] = 8 * chunk / _best(copies(dev, down), repeat)
+        down.map_sync(wgpu.MapMode.READ, 0, chunk)
+
+        def drain() -> None:
+            view = down.read_mapped(0, chunk, copy=False)
+            pool._parallel_copy(host, np.frombuffer(view, np.uint8))
+            del view
+
+        drain()
+        rates["drain"] = chunk / _best(drain, repeat)
+        down.unmap()
+    finally:
+        be.pool.release(dev)
+        up.destroy()
+        down.destroy()
+    return rates

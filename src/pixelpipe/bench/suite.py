@@ -138,6 +138,7 @@ def run_suite(height: int = 4000, width: int = 6000, out: Path | None = None,
         log("ceilings: device copy, transfers")
         ceil["device_copy_kernel_s"] = ceilings.device_copy_time(be, height, width)
         ceil["upload_Bps"], ceil["download_Bps"] = ceilings.transfer_rates(be, nbytes)
+        ceil["staging_parts_Bps"] = ceilings.staging_parts(be, min(be.staging.chunk, nbytes))
     ceil["cupy_device_copy_Bps"] = ceilings.cupy_device_copy_rate(nbytes)
 
     def save() -> dict[str, Any]:
@@ -406,8 +407,14 @@ def format_table(report: dict[str, Any]) -> str:
         lines.append(f"device copy kernel (read+write image once): {t * 1e3:.3f} ms = "
                      f"{2 * ceil['image_bytes_rgba_f32'] / t / 1e12:.2f} TB/s")
     if ceil.get("upload_Bps"):
-        lines.append(f"staging upload {ceil['upload_Bps'] / 1e9:.1f} GB/s, download "
-                     f"{ceil['download_Bps'] / 1e9:.1f} GB/s")
+        best = max(mem.values())
+        lines.append(f"staging upload {ceil['upload_Bps'] / 1e9:.1f} GB/s "
+                     f"({ceil['upload_Bps'] / best:.0%} of the best memcpy), download "
+                     f"{ceil['download_Bps'] / 1e9:.1f} GB/s "
+                     f"({ceil['download_Bps'] / best:.0%})")
+    if ceil.get("staging_parts_Bps"):
+        lines.append("staging parts alone GB/s: " + ", ".join(
+            f"{k} {v / 1e9:.1f}" for k, v in ceil["staging_parts_Bps"].items()))
     if ceil.get("cupy_device_copy_Bps"):
         lines.append(f"CuPy device copy: {ceil['cupy_device_copy_Bps'] / 1e9:.0f} GB/s copied")
     lines.append(f"{'workload':8} {'implementation':46} {'wall ms':>10} {'gpu ms':>10}  note")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import pairwise
 from typing import Any
 
@@ -56,29 +56,52 @@ class BufferPool:
 
 
 #: Host threads that copy into and out of mapped staging memory: one thread
-#: does not reach the host's memory bandwidth (H100 host, 16 cores, 384 MB,
-#: 64 MiB chunks: up / down 24.2 / 15.2 GB/s with four threads, 23.7 / 20.6
-#: with eight; benchmarks/transfer_probe.py).
+#: does not reach the host's memory bandwidth, and more than eight gained
+#: nothing steady (H100 host, 16 cores, 384 MB, 64 MiB chunks, up / down:
+#: 27.7 / 24.9 GB/s with 8 threads, 26.6 / 29.8 with 12, 25.6 / 25.9 with
+#: 16; benchmarks/transfer_probe.py).
 COPY_THREADS = min(8, os.cpu_count() or 1)
 _COPY_MIN = 4 << 20  # below this one thread is faster than handing out work
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
 
+class _Copy:
+    """``dst[:] = src`` running on :data:`COPY_THREADS` threads until :meth:`wait`.
+
+    NumPy copies release the GIL, so the caller's thread can record and
+    submit GPU work meanwhile. ``keep`` holds a mapped view that must stay
+    alive until the copy is done; :meth:`wait` drops it (and the arrays over
+    it) so that the buffer can be unmapped.
+    """
+
+    def __init__(self, dst: npt.NDArray[np.uint8], src: npt.NDArray[np.uint8],
+                 keep: Any = None) -> None:
+        global _pool
+        self._keep = keep
+        self._futures: list[Future[None]] = []
+        n = src.size
+        if n < _COPY_MIN or COPY_THREADS == 1:
+            dst[:] = src
+            return
+        with _pool_lock:
+            if _pool is None:
+                _pool = ThreadPoolExecutor(COPY_THREADS, thread_name_prefix="pixelpipe-copy")
+        edges = [n * k // COPY_THREADS // 64 * 64 for k in range(COPY_THREADS)] + [n]
+        self._futures = [_pool.submit(np.copyto, dst[a:b], src[a:b]) for a, b in pairwise(edges)]
+
+    def wait(self) -> None:
+        try:
+            for f in self._futures:
+                f.result()
+        finally:
+            self._futures = []
+            self._keep = None
+
+
 def _parallel_copy(dst: npt.NDArray[np.uint8], src: npt.NDArray[np.uint8]) -> None:
-    """``dst[:] = src`` split over :data:`COPY_THREADS` threads (NumPy copies release the GIL)."""
-    global _pool
-    n = src.size
-    if n < _COPY_MIN or COPY_THREADS == 1:
-        dst[:] = src
-        return
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(COPY_THREADS, thread_name_prefix="pixelpipe-copy")
-    edges = [n * k // COPY_THREADS // 64 * 64 for k in range(COPY_THREADS)] + [n]
-    futures = [_pool.submit(np.copyto, dst[a:b], src[a:b]) for a, b in pairwise(edges)]
-    for f in futures:
-        f.result()
+    """``dst[:] = src`` split over :data:`COPY_THREADS` threads."""
+    _Copy(dst, src).wait()
 
 
 def _padded(raw: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
@@ -88,33 +111,50 @@ def _padded(raw: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
     return np.concatenate([raw, np.zeros(4 - raw.size % 4, np.uint8)])
 
 
-def _fill_mapped(stg: Any, piece: npt.NDArray[np.uint8]) -> None:
-    """Copy ``piece`` into the start of the write-mapped buffer ``stg``.
+def _start_fill(stg: Any, piece: npt.NDArray[np.uint8]) -> _Copy:
+    """Begin copying ``piece`` into the start of the write-mapped buffer ``stg``.
 
     ``write_mapped`` copies on one thread while holding the GIL; a writable
     view of the mapped range (wgpu-py's ``_experimental_get_mapped_range``)
-    lets :func:`_parallel_copy` fill it from several threads. Where that
-    call does not exist the copy goes through ``write_mapped``.
+    lets several threads fill it. Where that call does not exist the copy
+    goes through ``write_mapped`` before this returns.
     """
     get_range = getattr(stg, "_experimental_get_mapped_range", None)
-    if get_range is None or piece.size < _COPY_MIN:
-        stg.write_mapped(piece, 0)
-        return
-    view = get_range(0, piece.size)
-    try:
-        if view.readonly or view.nbytes < piece.size:
-            stg.write_mapped(piece, 0)
-        else:
-            _parallel_copy(np.frombuffer(view, np.uint8), piece)
-    finally:
-        del view  # the view dies with the mapping: drop it before unmap
+    if get_range is not None and piece.size >= _COPY_MIN:
+        view = get_range(0, piece.size)
+        if not view.readonly and view.nbytes >= piece.size:
+            return _Copy(np.frombuffer(view, np.uint8), piece, keep=view)
+        del view
+    stg.write_mapped(piece, 0)
+    return _Copy(piece[:0], piece[:0])
+
+
+def _fill_mapped(stg: Any, piece: npt.NDArray[np.uint8]) -> None:
+    """Copy ``piece`` into the start of the write-mapped buffer ``stg``."""
+    _start_fill(stg, piece).wait()
+
+
+def _start_drain(stg: Any, size: int, dst: npt.NDArray[np.uint8]) -> _Copy:
+    """Begin copying the first ``size`` bytes of the read-mapped ``stg`` into ``dst``."""
+    view = stg.read_mapped(0, size, copy=False)
+    return _Copy(dst, np.frombuffer(view, np.uint8), keep=view)
 
 
 class Staging:
     """Two persistent mapped staging buffers per direction, used alternately.
 
-    Transfers are cut into chunks of at most :attr:`chunk` bytes: while the
-    GPU copies one chunk, the host fills (or drains) the other buffer.
+    Transfers are cut into chunks of at most :attr:`chunk` bytes. The host
+    copies one chunk into (out of) one buffer while the GPU copies the other
+    and the map of the next buffer resolves, so only the host copies lie on
+    the critical path.
+
+    wgpu-py resolves a map by polling until *all* submitted work is done,
+    not just the work that used the buffer. So a download maps chunk k
+    before the copy of chunk k + 1 is submitted: mapping after it would also
+    wait for that copy and run the GPU copy and the host copy one after the
+    other. Uploads need no such care: wgpu places MAP_WRITE buffers in
+    host-visible device memory, where the host's writes are the transfer and
+    the GPU's copy out of them runs at device speed.
     """
 
     def __init__(self, device: Any, chunk: int = 64 << 20) -> None:
@@ -129,6 +169,11 @@ class Staging:
         self._down = [device.create_buffer(size=chunk, usage=u.MAP_READ | u.COPY_DST)
                       for _ in range(2)]
 
+    def _copy(self, src: Any, src_off: int, dst: Any, dst_off: int, size: int) -> None:
+        enc = self.device.create_command_encoder()
+        enc.copy_buffer_to_buffer(src, src_off, dst, dst_off, size)
+        self.device.queue.submit([enc.finish()])
+
     def upload(self, data: npt.NDArray[Any], dst: Any) -> None:
         """Copy the bytes of ``data`` into the start of GPU buffer ``dst``.
 
@@ -141,15 +186,28 @@ class Staging:
             self.device.queue.write_buffer(dst, 0, _padded(raw))
             return
         mapw = self._wgpu.MapMode.WRITE
-        for k, off in enumerate(range(0, n, self.chunk)):
-            piece = _padded(raw[off:off + self.chunk])
-            stg = self._up[k % 2]
-            stg.map_sync(mapw, 0, self.chunk)
-            _fill_mapped(stg, piece)
-            stg.unmap()
-            enc = self.device.create_command_encoder()
-            enc.copy_buffer_to_buffer(stg, 0, dst, off, piece.size)
-            self.device.queue.submit([enc.finish()])
+        offsets = list(range(0, n, self.chunk))
+        up = self._up
+        maps: list[Any] = []
+        fill = _Copy(raw[:0], raw[:0])
+        try:
+            up[0].map_sync(mapw, 0, self.chunk)
+            piece = _padded(raw[:self.chunk])
+            fill = _start_fill(up[0], piece)
+            for k, off in enumerate(offsets):
+                size = piece.size
+                if k + 1 < len(offsets):
+                    # the other buffer's copy (chunk k - 1) finishes while chunk k fills
+                    maps = [up[(k + 1) % 2].map_async(mapw, 0, self.chunk)]
+                fill.wait()
+                up[k % 2].unmap()
+                if maps:
+                    maps.pop().sync_wait()
+                    piece = _padded(raw[offsets[k + 1]:offsets[k + 1] + self.chunk])
+                    fill = _start_fill(up[(k + 1) % 2], piece)
+                self._copy(up[k % 2], 0, dst, off, size)  # runs while chunk k + 1 fills
+        finally:
+            _settle(up, maps, fill)
 
     def download(self, src: Any, out: npt.NDArray[Any]) -> None:
         """Fill contiguous ``out`` with the first ``out.nbytes`` bytes of GPU buffer ``src``."""
@@ -157,21 +215,43 @@ class Staging:
         n = raw.size
         mapr = self._wgpu.MapMode.READ
         offsets = list(range(0, n, self.chunk))
+        sizes = [min(self.chunk, n - off) for off in offsets]
+        down = self._down
+        maps: list[Any] = []
+        drain = _Copy(raw[:0], raw[:0])
+        try:
+            self._copy(src, 0, down[0], 0, sizes[0])
+            down[0].map_sync(mapr, 0, sizes[0])
+            for k, off in enumerate(offsets):
+                drain = _start_drain(down[k % 2], sizes[k], raw[off:off + sizes[k]])
+                if k + 1 < len(offsets):
+                    # chunk k is mapped and nothing else is in flight: the next
+                    # copy and its map complete while chunk k drains
+                    self._copy(src, offsets[k + 1], down[(k + 1) % 2], 0, sizes[k + 1])
+                    maps = [down[(k + 1) % 2].map_async(mapr, 0, sizes[k + 1])]
+                drain.wait()
+                down[k % 2].unmap()
+                if maps:
+                    maps.pop().sync_wait()
+        finally:
+            _settle(down, maps, drain)
 
-        def submit(k: int) -> None:
-            off = offsets[k]
-            enc = self.device.create_command_encoder()
-            enc.copy_buffer_to_buffer(src, off, self._down[k % 2], 0, min(self.chunk, n - off))
-            self.device.queue.submit([enc.finish()])
 
-        submit(0)
-        for k, off in enumerate(offsets):
-            if k + 1 < len(offsets):
-                submit(k + 1)
-            size = min(self.chunk, n - off)
-            stg = self._down[k % 2]
-            stg.map_sync(mapr, 0, size)
-            view = stg.read_mapped(0, size, copy=False)
-            _parallel_copy(raw[off:off + size], np.frombuffer(view, np.uint8))
-            del view
-            stg.unmap()
+def _settle(bufs: list[Any], maps: list[Any], copy: _Copy) -> None:
+    """Leave staging buffers unmapped after a transfer, also one that raised.
+
+    The host copy still running is waited for first: unmapping under it
+    would pull the memory from under its threads.
+    """
+    try:
+        copy.wait()
+    except Exception:  # the transfer's own error is the one to report
+        pass
+    for m in maps:  # a map requested by a transfer that raised
+        try:
+            m.sync_wait()
+        except Exception:  # the transfer's own error is the one to report
+            pass
+    for b in bufs:
+        if b.map_state == "mapped":
+            b.unmap()
