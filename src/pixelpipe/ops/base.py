@@ -114,6 +114,12 @@ class GpuPass:
     #: their own). Only an op's last pass may set it, and it must then store
     #: every output pixel through ``epilogue``.
     epilogue: bool = False
+    #: (row, buffer, offset) triples: parameter row ``row`` is replaced, on the
+    #: GPU and just before the pass runs, by the 16 bytes at byte ``offset`` of
+    #: the GPU ``buffer`` (statistics computed on the device, see
+    #: :class:`DeviceStatistics`). The row's value in :attr:`params` is a
+    #: placeholder.
+    device_rows: tuple[tuple[int, Any, int], ...] = ()
 
 
 class Op(BaseModel):
@@ -262,6 +268,27 @@ class TiledGeometryOp(Op):
         return self.gpu_passes_tile((0, height, 0, width), (0, oh, 0, ow), (height, width))
 
 
+@dataclass
+class DeviceStatistics:
+    """Statistics a global op computed on the GPU and left there.
+
+    ``buffer`` (a WebGPU buffer, usage COPY_SRC) holds parameter rows, 16
+    bytes each, that the op's passes copy in through
+    :attr:`GpuPass.device_rows`. ``buffers`` are the GPU buffers the
+    statistics borrowed from the backend's pool (``buffer`` among them),
+    given back when the plan run ends. ``check`` and ``check_buffer``: after
+    the run, the backend reads ``check_buffer`` (usage MAP_READ) and passes
+    its words to ``check``, which raises
+    :class:`~pixelpipe.errors.GPUError` when the statistics failed on the
+    GPU; the result is then not returned.
+    """
+
+    buffer: Any
+    buffers: list[Any]
+    check: Callable[[npt.NDArray[np.uint32]], None] | None = None
+    check_buffer: Any = None
+
+
 class GlobalOp(Op):
     """An op that needs image-wide statistics before it can be applied.
 
@@ -273,12 +300,17 @@ class GlobalOp(Op):
     * :meth:`apply`: the reference result given those statistics;
     * :meth:`gpu_passes_with`: the WebGPU passes given those statistics;
     * optionally :meth:`gpu_statistics`: the statistics computed on the GPU
-      from the input buffer (default: the backend downloads the input and
-      calls :meth:`statistics`).
+      from the input buffer and read back (default: the backend downloads
+      the input and calls :meth:`statistics`);
+    * optionally :meth:`gpu_statistics_device` with
+      :meth:`gpu_passes_device`: the statistics computed on the GPU and
+      consumed there by the passes, with no read-back inside the plan.
 
-    The planner gives such an op a statistics step ahead of it; on the GPU
-    that step is the only synchronisation inside a plan. A tiled executor
-    computes the statistics over the whole image before applying tile by tile.
+    The planner gives such an op a statistics step ahead of it. On the GPU
+    it is recorded like any other work when the op offers
+    :meth:`gpu_statistics_device`, and is otherwise the one synchronisation
+    inside a plan. A tiled executor computes the statistics over the whole
+    image before applying tile by tile.
     """
 
     kind: ClassVar[OpKind] = OpKind.GLOBAL
@@ -302,6 +334,20 @@ class GlobalOp(Op):
     def gpu_passes_with(self, height: int, width: int,
                         stats: npt.NDArray[Any]) -> list[GpuPass]:
         """The WebGPU passes for an input of ``(height, width)`` given ``stats``."""
+        raise NotImplementedError
+
+    def gpu_statistics_device(self, backend: Any, buffer: Any, height: int,
+                              width: int) -> DeviceStatistics | None:
+        """Submit the statistics kernels on ``buffer`` and leave the result on the GPU.
+
+        None (the default): not offered; the backend uses
+        :meth:`gpu_statistics` and :meth:`gpu_passes_with`.
+        """
+        return None
+
+    def gpu_passes_device(self, height: int, width: int,
+                          stats: DeviceStatistics) -> list[GpuPass]:
+        """:meth:`gpu_passes_with` reading the statistics from ``stats`` on the GPU."""
         raise NotImplementedError
 
     # --- applying per tile (tiled / streaming execution) ---------------------------

@@ -15,7 +15,7 @@ from pixelpipe.backends.wgpu.device import create_device
 from pixelpipe.backends.wgpu.fuse import epilogue_source, fused_shader, fused_tile
 from pixelpipe.backends.wgpu.pool import BufferPool, Staging
 from pixelpipe.errors import GPUError, ParameterError
-from pixelpipe.ops.base import Array, GlobalOp, GpuPass, load_wgsl
+from pixelpipe.ops.base import Array, DeviceStatistics, GlobalOp, GpuPass, load_wgsl
 from pixelpipe.pipeline.plan import Plan
 from pixelpipe.samples import SAMPLE_DTYPES, channels_of, from_float, from_rgba, to_rgba
 
@@ -65,6 +65,7 @@ class _Dispatch:
     #: the shader declares ``dst`` and its inputs itself (sample conversion)
     declares_io: bool = False
     tile: tuple[int, int] = (WORKGROUP, WORKGROUP)  #: outputs (rows, cols) per workgroup
+    device_rows: tuple[tuple[int, Any, int], ...] = ()  #: see GpuPass.device_rows
 
 
 class WgpuBackend(Backend):
@@ -72,8 +73,10 @@ class WgpuBackend(Backend):
 
     Buffers come from a size-keyed pool, parameters are written into pooled
     buffers with ``queue.write_buffer``, compiled pipelines are cached by
-    shader source, and a whole plan is recorded into ONE command encoder with
-    no readback between stages; the final download is the only sync.
+    shader source, and a plan's dispatches are submitted as they are
+    recorded with no read-back between stages: global ops that keep their
+    statistics on the GPU (:meth:`GlobalOp.gpu_statistics_device`) need
+    none either, so the final download is the only wait.
     """
 
     name = "wgpu"
@@ -102,11 +105,27 @@ class WgpuBackend(Backend):
         #: (a buffer goes back to the pool as soon as no later pass reads it)
         self.last_run_bytes = 0
         self._timer = _PassTimer(self.device) if "timestamp-query" in self.device.features else None
+        self._run: _RunState | None = None  # the plan run being recorded (under _lock)
 
     def describe(self) -> str:
         return f"wgpu: {self.info['name']} ({self.info['backend']}, {self.info['type']})"
 
     # --- compiled pipelines ----------------------------------------------------
+    def compute_pass(self, enc: Any, last: bool = False) -> Any:
+        """Begin a compute pass in ``enc``: the way every kernel of a plan run starts.
+
+        The first pass of the run being timed writes the run's starting
+        timestamp, whoever records it (an op's statistics kernels included),
+        and ``last`` marks the run's final pass, which writes the end.
+        """
+        run, timer = self._run, self._timer
+        stamps = None
+        if run is not None and timer is not None:
+            stamps = timer.writes(not run.started, last)
+            run.started = True
+        return enc.begin_compute_pass(timestamp_writes=stamps) if stamps else \
+            enc.begin_compute_pass()
+
     def bind_group_layout(self, n_inputs: int) -> Any:
         """The explicit layout: dst, params, dims, then ``n_inputs`` read-only sources."""
         if n_inputs not in self._layouts:
@@ -204,14 +223,17 @@ class WgpuBackend(Backend):
         with self._lock:
             run = _RunState(self)
             try:
+                self._run = run
                 cur = self._put(x, channels, run)
                 cur, size = self._record_plan(plan, cur, x.shape[:2], run)
                 result = self._get(cur, size, out_dt, out_c, run)
+                run.verify()
             except (GPUError, ParameterError):
                 raise
             except Exception as exc:
                 raise GPUError(f"{self.describe()}: {exc}") from exc
             finally:
+                self._run = None
                 run.release()
         self.kernels_dispatched = run.dispatched
         self.last_run_bytes = run.peak_bytes
@@ -246,16 +268,24 @@ class WgpuBackend(Backend):
                 self._timer = timer
                 end = time.perf_counter() + warmup_s
                 while True:
-                    for i in range(repeat):
-                        timer.slot = i
-                        run = _RunState(self)
-                        run.keep.append(src)
-                        try:
+                    runs = []
+                    try:
+                        for i in range(repeat):
+                            timer.slot = i
+                            run = _RunState(self)
+                            runs.append(run)
+                            run.keep.append(src)
+                            self._run = run
                             self._record_plan(plan, src, x.shape[:2], run)
                             run.flush(final=True)
-                        finally:
+                        times = timer.read_all(repeat)
+                        for run in runs:
+                            run.verify()
+                    finally:
+                        self._run = None
+                        # buffers go back only now: the runs were in flight together
+                        for run in runs:
                             run.release()
-                    times = timer.read_all(repeat)
                     if time.perf_counter() >= end:
                         return times
             finally:
@@ -305,14 +335,20 @@ class WgpuBackend(Backend):
                 continue
             op = stage.ops[0]
             if isinstance(op, GlobalOp):
-                # statistics need everything recorded so far: the one mid-plan sync
+                # the statistics kernels read everything recorded so far
                 run.flush(final=False)
-                stats = op.gpu_statistics(self, cur, *size)
-                if stats is None:
-                    image = np.empty((size[0], size[1], 4), np.float32)
-                    self.staging.download(cur, image)
-                    stats = op.statistics(image)
-                passes = op.gpu_passes_with(size[0], size[1], stats)
+                on_device = op.gpu_statistics_device(self, cur, *size)
+                if on_device is not None:
+                    run.adopt(on_device)
+                    passes = op.gpu_passes_device(size[0], size[1], on_device)
+                else:
+                    # read back: the GPU waits while the rest is recorded
+                    stats = op.gpu_statistics(self, cur, *size)
+                    if stats is None:
+                        image = np.empty((size[0], size[1], 4), np.float32)
+                        self.staging.download(cur, image)
+                        stats = op.statistics(image)
+                    passes = op.gpu_passes_with(size[0], size[1], stats)
             else:
                 passes = op.gpu_passes(*size)
             if not passes:  # the op leaves this input unchanged
@@ -347,8 +383,11 @@ class WgpuBackend(Backend):
         self.staging.download(packed, raw)
         return raw[:nbytes].view(out_dt).reshape(h, w, channels)
 
-    def _record(self, enc: Any, d: _Dispatch, stamps: dict[str, Any] | None = None) -> list[Any]:
-        """Record one dispatch into ``enc``; return the side buffers it borrowed."""
+    def _record(self, enc: Any, d: _Dispatch, last: bool = False) -> list[Any]:
+        """Record one dispatch into ``enc``; return the side buffers it borrowed.
+
+        ``last``: the run's final dispatch (it writes the end timestamp).
+        """
         u = self._wgpu.BufferUsage
         pipe = self.pipeline(d.shader, len(d.inputs), d.declares_io)
         params = np.ascontiguousarray(d.params, np.float32).reshape(-1, 4)
@@ -365,6 +404,13 @@ class WgpuBackend(Backend):
         self.check_size(block.nbytes)
         pbuf = self.pool.acquire(block.nbytes, u.STORAGE | u.UNIFORM | u.COPY_DST)
         self.device.queue.write_buffer(pbuf, 0, block)
+        for row, src, offset in d.device_rows:
+            # after the write above (queue writes land before this submission's
+            # commands), before the pass: the statistics computed on the GPU
+            if not 0 <= row < params.shape[0]:
+                raise GPUError(f"a device parameter row {row} outside the pass's "
+                               f"{params.shape[0]} rows")
+            enc.copy_buffer_to_buffer(src, offset, pbuf, _DIMS_SLOT + 16 * row, 16)
         entries = [
             {"binding": 0, "resource": {"buffer": d.output, "offset": 0,
                                         "size": out_h * out_w * PIXEL_BYTES}},
@@ -379,7 +425,7 @@ class WgpuBackend(Backend):
         ]
         bg = self.device.create_bind_group(layout=self.bind_group_layout(len(d.inputs)),
                                            entries=entries)
-        cp = enc.begin_compute_pass(timestamp_writes=stamps) if stamps else enc.begin_compute_pass()
+        cp = self.compute_pass(enc, last)
         cp.set_pipeline(pipe)
         cp.set_bind_group(0, bg)
         cp.dispatch_workgroups(gx, gy, 1)
@@ -418,6 +464,30 @@ class _RunState:
         self.held_bytes = 0  # image buffers held now
         self.peak_bytes = 0  # the most held at once
         self.keep: list[Any] = []  # buffers that must outlive the plan (resident inputs)
+        self.started = False  # a compute pass has been recorded (the first takes the start stamp)
+        self.checks: list[DeviceStatistics] = []  # verified after the run
+
+    def adopt(self, stats: DeviceStatistics) -> None:
+        """Own the buffers of statistics left on the GPU; verify them after the run."""
+        self.owned.extend(stats.buffers)
+        if stats.check is not None:
+            self.checks.append(stats)
+
+    def verify(self) -> None:
+        """Run the checks of the run's device statistics (after the GPU finished).
+
+        Raises :class:`GPUError` when one failed: the run's result is then
+        not used.
+        """
+        for st in self.checks:
+            buf = st.check_buffer
+            buf.map_sync(self.be._wgpu.MapMode.READ, 0, int(buf.size))
+            try:
+                words = np.frombuffer(buf.read_mapped(0, int(buf.size)), np.uint32).copy()
+            finally:
+                buf.unmap()
+            assert st.check is not None
+            st.check(words)
 
     def acquire(self, nbytes: int) -> Any:
         self.be.check_size(nbytes)
@@ -483,7 +553,8 @@ class _RunState:
                 raise GPUError("an epilogue chain for a pass that takes none")
             self.queue(_Dispatch(shader, ins, out, params,
                                           in_sizes[0] if in_sizes else op_in_size,
-                                          gp.out_size, in_sizes, tile=gp.tile))
+                                          gp.out_size, in_sizes, tile=gp.tile,
+                                          device_rows=gp.device_rows))
             produced.append(out)
             produced_sizes.append(gp.out_size)
             # retiring before submission is safe: passes run in recording order
@@ -515,9 +586,7 @@ class _RunState:
         enc = be.device.create_command_encoder()
         last = len(self.pending) - 1
         for k, d in enumerate(self.pending):
-            first_ever = self.dispatched == 0 and k == 0
-            stamps = timer.writes(first_ever, final and k == last) if timer else None
-            self.owned.extend(be._record(enc, d, stamps))
+            self.owned.extend(be._record(enc, d, final and k == last))
         self.dispatched += len(self.pending)
         if final and timer and self.dispatched:
             timer.resolve(enc)

@@ -99,8 +99,10 @@ largest key; ``brightest`` (``atomicMax`` of the candidates' intensity keys)
 and ``first`` (the smallest index with it) pick the pixel, and ``fetch``
 copies its RGBA. The search state (round, prefix, mask, ``k``, "no finite
 pixel") lives in a small storage buffer written by the GPU, so the 11
-dispatches go into one command encoder, one submit and one 32-byte
-read-back: no host round trip between the rounds.
+dispatches go into one command encoder and one submit: no host round trip
+between the rounds. In a plan (:func:`gpu_airlight_device`) ``fetch`` also
+writes the apply passes' parameter row ``(A, luma(A))`` and nothing is read
+back before they run; :func:`gpu_airlight` reads the 32-byte result back.
 
 Precision: the minimum filters and the statistics are exact on both
 backends (the WebGPU statistics, :func:`gpu_airlight`, select the same
@@ -123,6 +125,7 @@ import math
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from functools import cache
 from typing import Any, ClassVar
 
@@ -133,6 +136,7 @@ from pydantic import Field
 from pixelpipe.errors import GPUError
 from pixelpipe.ops.base import (
     Array,
+    DeviceStatistics,
     GlobalOp,
     GpuPass,
     TileView,
@@ -435,6 +439,19 @@ class Dehaze(GlobalOp):
             return np.ones(3, np.float32)  # unused by the identity pass
         return gpu_airlight(backend, buffer, height, width)
 
+    def gpu_statistics_device(self, backend: Any, buffer: Any, height: int,
+                              width: int) -> DeviceStatistics | None:
+        """The airlight left on the GPU (:func:`gpu_airlight_device`); None for the identity."""
+        if self.is_identity():
+            return None  # its pass needs no airlight
+        return gpu_airlight_device(backend, buffer, height, width)
+
+    def gpu_passes_device(self, height: int, width: int,
+                          stats: DeviceStatistics) -> list[GpuPass]:
+        """:meth:`gpu_passes_with`, each pass reading the row ``(A, luma(A))`` on the GPU."""
+        return self._passes(height, width, np.ones(3, np.float32), dark_radius(height, width),
+                            guide_radius(height, width), device=stats.buffer)
+
     # --- applying per tile ----------------------------------------------------------
     def apply_radius(self, height: int, width: int) -> int:
         """Halo of a tile of a ``(height, width)`` image, in pixels.
@@ -500,24 +517,33 @@ class Dehaze(GlobalOp):
                             guide_radius(height, width))
 
     def _passes(self, height: int, width: int, stats: npt.NDArray[np.float32], r: int,
-                gr: int) -> list[GpuPass]:
+                gr: int, device: Any = None) -> list[GpuPass]:
+        """The passes; ``device``: a GPU buffer whose first 16 bytes replace
+        parameter row 1, ``(A, luma(A))``, of every pass that has one."""
         a = np.asarray(stats, np.float32).reshape(3)
         size = (height, width)
+
+        def with_a(passes: list[GpuPass]) -> list[GpuPass]:
+            if device is None:
+                return passes
+            return [replace(gp, device_rows=((1, device, 0),)) for gp in passes]
+
         if self.is_identity():
             # a plain copy (workflows skip the op; a pipeline still gets the input back)
             return [GpuPass(shader("add_haze"), pack_params((1.0, 0.0), a), size)]
         if self.amount < 0:
             tk = np.float32(self.haze_keep())
-            return [GpuPass(shader("add_haze"),
-                            pack_params((tk, np.float32(1.0 - float(tk))), a), size)]
+            return with_a([GpuPass(shader("add_haze"),
+                                   pack_params((tk, np.float32(1.0 - float(tk))), a), size)])
         # the guide is shifted by the airlight's luma (see finish_pack)
         shift = luma(a.reshape(1, 1, 3))[0, 0]
         mins = pack_params((r, np.float32(self.omega())), (*a, shift))
         return [
-            *min_passes(height, width, r, ("tap_rgb_over_a", "tap_x"), "finish_pack", mins),
+            *with_a(min_passes(height, width, r, ("tap_rgb_over_a", "tap_x"), "finish_pack",
+                               mins)),
             *box_passes(height, width, gr, "p1", "fin_coeffs", pack_params((gr, EPS))),
-            *box_passes(height, width, gr, "p3", "fin_recover", pack_params((gr, T0), (*a, shift)),
-                        extra=("in",)),
+            *with_a(box_passes(height, width, gr, "p3", "fin_recover",
+                               pack_params((gr, T0), (*a, shift)), extra=("in",))),
         ]
 
 
@@ -574,10 +600,13 @@ def _digit_from_top(counts: npt.NDArray[np.int64], k: int) -> tuple[int, int]:
 _DIGITS = ((20, 12), (8, 12), (0, 8))
 _SEL_WG = 256
 _SEL_MAX_GROUPS = 4096
-#: u32 words of the selection state buffer; the result is words 8..15 (32 bytes).
-_STATE_WORDS = 16
+#: u32 words of the selection state buffer; the result is words 8..15 (32 bytes:
+#: the pixel's RGBA bits, the flag), the parameter row ``(A, luma(A))`` words 16..19.
+_STATE_WORDS = 20
 _RESULT_OFFSET = 32
 _RESULT_BYTES = 32
+_FLAG_OFFSET = 48
+_ROW_OFFSET = 64
 
 
 def gpu_airlight(be: Any, buffer: Any, height: int, width: int) -> npt.NDArray[np.float32]:
@@ -598,6 +627,53 @@ def gpu_airlight(be: Any, buffer: Any, height: int, width: int) -> npt.NDArray[n
     recorded into one command encoder and submitted once; the 32-byte
     result is the only read-back (``dehaze_select.wgsl``).
     """
+    sel = _Selector.get(be)
+    with sel.lock:
+        enc = _record_airlight(be, sel, buffer, height, width)
+        enc.copy_buffer_to_buffer(sel.state, _RESULT_OFFSET, sel.readback, 0, _RESULT_BYTES)
+        be.device.queue.submit([enc.finish()])
+        out = sel.read()
+    _check_flag(be, int(out[4]))
+    if int(out[4]) == 2:
+        return np.ones(3, np.float32)
+    rgba = out[:4].view(np.float32)
+    return np.maximum(rgba[:3], np.float32(AIRLIGHT_FLOOR))
+
+
+def gpu_airlight_device(be: Any, buffer: Any, height: int, width: int) -> DeviceStatistics:
+    """:func:`gpu_airlight` left on the GPU: the kernels are submitted, nothing is read back.
+
+    The returned :class:`~pixelpipe.ops.base.DeviceStatistics` holds the
+    parameter row ``(A_r, A_g, A_b, luma(A))`` (float32, 16 bytes) that the
+    apply passes copy in: ``A`` is :func:`gpu_airlight`'s value and
+    ``luma`` the Rec. 2020 luma, computed by the last kernel. Its check
+    raises :class:`~pixelpipe.errors.GPUError` after the run when the
+    selection found no pixel.
+    """
+    u = be._wgpu.BufferUsage
+    sel = _Selector.get(be)
+    row = be.pool.acquire(16, u.STORAGE | u.COPY_SRC | u.COPY_DST)
+    flag = be.pool.acquire(16, u.MAP_READ | u.COPY_DST)
+    with sel.lock:
+        enc = _record_airlight(be, sel, buffer, height, width)
+        # the run's own copies: a later dehaze in the same plan reuses the state
+        enc.copy_buffer_to_buffer(sel.state, _ROW_OFFSET, row, 0, 16)
+        enc.copy_buffer_to_buffer(sel.state, _FLAG_OFFSET, flag, 0, 16)
+        be.device.queue.submit([enc.finish()])
+    return DeviceStatistics(row, [row, flag], lambda words: _check_flag(be, int(words[0])), flag)
+
+
+def _check_flag(be: Any, flag: int) -> None:
+    if flag not in (1, 2):
+        raise GPUError(f"dehaze airlight on {be.describe()}: the GPU selection found no pixel")
+
+
+def _record_airlight(be: Any, sel: _Selector, buffer: Any, height: int, width: int) -> Any:
+    """Write the selection's inputs and record its kernels; return the unfinished encoder.
+
+    The two scratch images go back to the pool at once: whatever reuses
+    them is recorded after these kernels and runs after them.
+    """
     from pixelpipe.backends.wgpu.backend import PIXEL_BYTES, _Dispatch
 
     dev = be.device
@@ -606,47 +682,36 @@ def gpu_airlight(be: Any, buffer: Any, height: int, width: int) -> npt.NDArray[n
     params = pack_params(dark_radius(height, width))
     size = (height, width)
     k = max(1, math.ceil(TOP_FRACTION * n))
-    sel = _Selector.get(be)
     borrowed: list[Any] = []
-    with sel.lock:
-        try:
-            tmp = be.pool.acquire(nbytes)
-            borrowed.append(tmp)
-            stats_img = be.pool.acquire(nbytes)
-            borrowed.append(stats_img)
-            # every write before the one submit
-            dev.queue.write_buffer(sel.uniform, 0, np.array([n, k, 0, 0], np.uint32))
-            dev.queue.write_buffer(sel.state, 0, np.zeros(_STATE_WORDS, np.uint32))
-            enc = dev.create_command_encoder()
-            p_x, p_y = min_passes(height, width, dark_radius(height, width),
-                                  ("tap_rgb", "tap_x"), "finish_stats", params)
-            borrowed += be._record(enc, _Dispatch(p_x.shader, [buffer], tmp, params, size,
-                                                  size, tile=p_x.tile))
-            borrowed += be._record(enc, _Dispatch(p_y.shader, [tmp, buffer], stats_img, params,
-                                                  size, size, tile=p_y.tile))
-            on_stats = sel.bind_group(stats_img, n)
-            groups = max(1, min(-(-n // (_SEL_WG * 64)), _SEL_MAX_GROUPS, be.max_groups))
-            for _ in _DIGITS:
-                enc.clear_buffer(sel.counters)
-                sel.dispatch(enc, "hist", on_stats, groups)
-                sel.dispatch(enc, "select_digit", on_stats, 1)
+    try:
+        tmp = be.pool.acquire(nbytes)
+        borrowed.append(tmp)
+        stats_img = be.pool.acquire(nbytes)
+        borrowed.append(stats_img)
+        # every write before the encoder is submitted
+        dev.queue.write_buffer(sel.uniform, 0, np.array([n, k, 0, 0], np.uint32))
+        dev.queue.write_buffer(sel.state, 0, np.zeros(_STATE_WORDS, np.uint32))
+        enc = dev.create_command_encoder()
+        p_x, p_y = min_passes(height, width, dark_radius(height, width),
+                              ("tap_rgb", "tap_x"), "finish_stats", params)
+        borrowed += be._record(enc, _Dispatch(p_x.shader, [buffer], tmp, params, size,
+                                              size, tile=p_x.tile))
+        borrowed += be._record(enc, _Dispatch(p_y.shader, [tmp, buffer], stats_img, params,
+                                              size, size, tile=p_y.tile))
+        on_stats = sel.bind_group(stats_img, n)
+        groups = max(1, min(-(-n // (_SEL_WG * 64)), _SEL_MAX_GROUPS, be.max_groups))
+        for _ in _DIGITS:
             enc.clear_buffer(sel.counters)
-            sel.dispatch(enc, "brightest", on_stats, groups)
-            sel.dispatch(enc, "first", on_stats, groups)
-            sel.dispatch(enc, "fetch", sel.bind_group(buffer, n), 1)
-            enc.copy_buffer_to_buffer(sel.state, _RESULT_OFFSET, sel.readback, 0, _RESULT_BYTES)
-            dev.queue.submit([enc.finish()])
-            out = sel.read()
-        finally:
-            for b in borrowed:
-                be.pool.release(b)
-    flag = int(out[4])
-    if flag == 2:
-        return np.ones(3, np.float32)
-    if flag != 1:
-        raise GPUError(f"dehaze airlight on {be.describe()}: the GPU selection found no pixel")
-    rgba = out[:4].view(np.float32)
-    return np.maximum(rgba[:3], np.float32(AIRLIGHT_FLOOR))
+            sel.dispatch(be, enc, "hist", on_stats, groups)
+            sel.dispatch(be, enc, "select_digit", on_stats, 1)
+        enc.clear_buffer(sel.counters)
+        sel.dispatch(be, enc, "brightest", on_stats, groups)
+        sel.dispatch(be, enc, "first", on_stats, groups)
+        sel.dispatch(be, enc, "fetch", sel.bind_group(buffer, n), 1)
+        return enc
+    finally:
+        for b in borrowed:
+            be.pool.release(b)
 
 
 class _Selector:
@@ -673,7 +738,12 @@ class _Selector:
             {"binding": 2, "visibility": S, "buffer": {"type": bt.storage}},
             {"binding": 3, "visibility": S, "buffer": {"type": bt.storage}},
         ])
-        module = dev.create_shader_module(code=load_wgsl(__package__, "dehaze_select.wgsl"))
+        consts = (f"const LUMA_R: f32 = {LUMA_2020[0]!r};\n"
+                  f"const LUMA_G: f32 = {LUMA_2020[1]!r};\n"
+                  f"const LUMA_B: f32 = {LUMA_2020[2]!r};\n"
+                  f"const AIRLIGHT_FLOOR: f32 = {AIRLIGHT_FLOOR!r};\n")
+        module = dev.create_shader_module(
+            code=consts + load_wgsl(__package__, "dehaze_select.wgsl"))
         pl = dev.create_pipeline_layout(bind_group_layouts=[self.layout])
         self.pipes = {e: dev.create_compute_pipeline(
             layout=pl, compute={"module": module, "entry_point": e}) for e in self._ENTRIES}
@@ -704,8 +774,8 @@ class _Selector:
                                         "size": _STATE_WORDS * 4}},
         ])
 
-    def dispatch(self, enc: Any, entry: str, bg: Any, groups: int) -> None:
-        cp = enc.begin_compute_pass()
+    def dispatch(self, be: Any, enc: Any, entry: str, bg: Any, groups: int) -> None:
+        cp = be.compute_pass(enc)
         cp.set_pipeline(self.pipes[entry])
         cp.set_bind_group(0, bg)
         cp.dispatch_workgroups(groups, 1, 1)

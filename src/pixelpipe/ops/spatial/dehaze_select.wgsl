@@ -32,6 +32,8 @@ struct Sel {
 //   4 empty: 1 when no pixel has a finite dark channel and intensity
 //   8..11 result: RGBA bits of the selected pixel (`fetch`)
 //   12 flag: 1 = pixel selected, 2 = no finite pixel, 0 = none (cannot happen)
+//   16..19 row: A_r, A_g, A_b, luma(A) as f32 bits (the apply passes' params[1])
+// The host prepends LUMA_R, LUMA_G, LUMA_B (Rec. 2020) and AIRLIGHT_FLOOR.
 @group(0) @binding(0) var<storage, read> img: array<vec4<f32>>;
 @group(0) @binding(1) var<uniform> sel: Sel;
 @group(0) @binding(2) var<storage, read_write> counters: array<atomic<u32>>;
@@ -195,7 +197,8 @@ fn first(@builtin(global_invocation_id) gid: vec3<u32>,
 }
 
 // One invocation, `img` = the RGBA input: the selected pixel and the flag
-// into state[8..12] and state[12].
+// into state[8..12] and state[12], the parameter row of the apply passes into
+// state[16..20].
 @compute @workgroup_size(1)
 fn fetch() {
     let c = atomicLoad(&counters[1]);
@@ -212,4 +215,14 @@ fn fetch() {
     state[10] = rgba.z;
     state[11] = rgba.w;
     state[12] = flag;
+    // the apply passes' parameter row (A, luma(A)), as the host builds it:
+    // A floored, or (1, 1, 1) without a finite pixel
+    var a = vec3<f32>(1.0);
+    if (flag == 1u) {
+        a = max(bitcast<vec3<f32>>(rgba.xyz), vec3<f32>(AIRLIGHT_FLOOR));
+    }
+    state[16] = bitcast<u32>(a.x);
+    state[17] = bitcast<u32>(a.y);
+    state[18] = bitcast<u32>(a.z);
+    state[19] = bitcast<u32>(LUMA_R * a.x + LUMA_G * a.y + LUMA_B * a.z);
 }

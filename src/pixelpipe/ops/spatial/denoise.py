@@ -127,9 +127,13 @@ prefixes agree) and a one-workgroup-per-search selection pass finds the
 digit on the GPU (a workgroup prefix sum over 256 x 16 bins: the first bin
 whose running count exceeds ``rank - below``), exactly as a host loop over
 read-back histograms would, and writes the next step's state. All uploads
-precede one submit of one command encoder; the one read-back is the final
-state (96 bytes: the selected keys and the error flags), so the result is
-bit-identical to the former three-round-trip version.
+precede one submit of one command encoder. In a plan
+(:func:`gpu_threshold_rows`) a last one-invocation kernel turns the two
+middle values into each level's thresholds, which the band passes copy
+into their parameters on the GPU, and the error flags are read after the
+run; :func:`gpu_noise_sigma` reads back the final state instead (96 bytes:
+the selected keys and the error flags), bit-identical to the former
+three-round-trip version.
 """
 
 from __future__ import annotations
@@ -144,7 +148,7 @@ import numpy.typing as npt
 from pydantic import Field
 
 from pixelpipe.errors import GPUError
-from pixelpipe.ops.base import Array, GlobalOp, GpuPass, TileView, load_wgsl
+from pixelpipe.ops.base import Array, DeviceStatistics, GlobalOp, GpuPass, TileView, load_wgsl
 from pixelpipe.ops.spatial.separable import edge_indices
 from pixelpipe.stats.core import LUMA_WEIGHTS
 
@@ -363,7 +367,7 @@ class _SigmaKernel:
         common = (load_wgsl(__package__, "denoise_common.wgsl")
                   + load_wgsl(__package__, "denoise_sigma_cfg.wgsl"))
         self.pipelines = {}
-        for name in ("band", "hist", "select"):
+        for name in ("band", "hist", "select", "rows"):
             module = be.device.create_shader_module(
                 code=common + load_wgsl(__package__, f"denoise_sigma_{name}.wgsl"))
             self.pipelines[name] = be.device.create_compute_pipeline(
@@ -371,6 +375,10 @@ class _SigmaKernel:
 
 
 _SIGMA_KERNELS: weakref.WeakKeyDictionary[Any, _SigmaKernel] = weakref.WeakKeyDictionary()
+#: Bytes of one slot of the search state (the state before one radix step).
+_SLOT_BYTES = _SEARCHES * _STATE_WORDS * 4
+#: Byte offset of the final slot: the selected keys and the error flags.
+_FINAL_SLOT = len(_RADIX_STEPS) * _SLOT_BYTES
 
 
 def gpu_noise_sigma(be: Any, buffer: Any, height: int, width: int) -> F64:
@@ -378,7 +386,8 @@ def gpu_noise_sigma(be: Any, buffer: Any, height: int, width: int) -> F64:
 
     ``be`` is the :class:`~pixelpipe.backends.wgpu.backend.WgpuBackend`;
     ``buffer`` holds ``height * width`` RGBA float32 pixels, row-major.
-    The band ``w1`` is computed in float32 (one 5 x 5 pass) and its exact
+    The band ``w1`` is computed in float32 (one pass over 16 x 16 tiles held
+    in workgroup memory) and its exact
     median found by a three-step radix select on the float32 bit patterns
     (12 + 12 + 8 bits), each step a histogram pass and a digit-selection
     pass on the GPU (six searches: 3 channels x the 2 middle ranks). All
@@ -389,11 +398,103 @@ def gpu_noise_sigma(be: Any, buffer: Any, height: int, width: int) -> F64:
     Raises :class:`~pixelpipe.errors.GPUError` when a rank falls outside the
     counted keys (a GPU fault: every key is counted).
     """
+    u = be._wgpu.BufferUsage
+    readback = be.pool.acquire(_SLOT_BYTES, u.MAP_READ | u.COPY_DST)
+    try:
+        enc, state = _record_noise_sigma(be, buffer, height, width)
+        enc.copy_buffer_to_buffer(state, _FINAL_SLOT, readback, 0, _SLOT_BYTES)
+        be.device.queue.submit([enc.finish()])
+        be.pool.release(state)
+        readback.map_sync(be._wgpu.MapMode.READ, 0, _SLOT_BYTES)
+        try:
+            final = np.frombuffer(readback.read_mapped(0, _SLOT_BYTES), np.uint32).copy()
+        finally:
+            readback.unmap()
+    finally:
+        be.pool.release(readback)
+    n = height * width
+    _check_ranks(be, final, ((n - 1) // 2, n // 2))
+    final = final.reshape(3, 2, _STATE_WORDS)
+    # odd n: both ranks are the middle one, and (a + a) / 2 == a exactly
+    medians = final[..., 0].copy().view(np.float32).astype(np.float64).mean(axis=1)
+    return np.asarray(medians / MAD_TO_SIGMA / band_noise_factors(1)[0], np.float64)
+
+
+def gpu_threshold_rows(be: Any, buffer: Any, height: int, width: int,
+                       per_sigma: npt.NDArray[np.floating]) -> DeviceStatistics:
+    """The soft thresholds of every level computed on the GPU and left there.
+
+    ``per_sigma`` float (LEVELS, 3): the thresholds per unit noise sigma
+    (:meth:`Denoise.thresholds` of sigma 1). The kernels of
+    :func:`gpu_noise_sigma` run, then ``denoise_sigma_rows.wgsl`` writes
+    row j = (t_Y, t_Cb, t_Cr, 0) = sigma x ``per_sigma[j]`` in float32
+    (16 bytes per level) into the returned statistics' buffer; nothing is
+    read back. Equal to the read-back path's thresholds to float32
+    rounding (a few 1e-7 relative). The check raises
+    :class:`~pixelpipe.errors.GPUError` after the run, as
+    :func:`gpu_noise_sigma` does.
+    """
+    u = be._wgpu.BufferUsage
+    levels = int(np.shape(per_sigma)[0])
+    # sigma = median / MAD_TO_SIGMA / e_1 folds into the factors
+    factors = np.zeros((levels, 4), np.float32)
+    factors[:, :3] = np.asarray(per_sigma, np.float64) / MAD_TO_SIGMA / band_noise_factors(1)[0]
+    fbuf = be.pool.acquire(factors.nbytes, u.STORAGE | u.COPY_DST)
+    rows = be.pool.acquire(factors.nbytes, u.STORAGE | u.COPY_SRC | u.COPY_DST)
+    check = be.pool.acquire(_SLOT_BYTES, u.MAP_READ | u.COPY_DST)
+    try:
+        be.device.queue.write_buffer(fbuf, 0, factors)
+        enc, state = _record_noise_sigma(be, buffer, height, width)
+    except BaseException:
+        for b in (fbuf, rows, check):
+            be.pool.release(b)
+        raise
+    k = _SIGMA_KERNELS[be]
+    pipe = k.pipelines["rows"]
+    bg = be.device.create_bind_group(layout=pipe.get_bind_group_layout(0), entries=[
+        {"binding": 0, "resource": {"buffer": fbuf, "offset": 0, "size": factors.nbytes}},
+        {"binding": 2, "resource": {"buffer": state, "offset": 0, "size": int(state.size)}},
+        {"binding": 3, "resource": {"buffer": rows, "offset": 0, "size": factors.nbytes}},
+    ])
+    cp = be.compute_pass(enc)
+    cp.set_pipeline(pipe)
+    cp.set_bind_group(0, bg)
+    cp.dispatch_workgroups(1, 1, 1)
+    cp.end()
+    enc.copy_buffer_to_buffer(state, _FINAL_SLOT, check, 0, _SLOT_BYTES)
+    be.device.queue.submit([enc.finish()])
+    # later work that reuses these is recorded, and so runs, after the kernels
+    be.pool.release(state)
+    be.pool.release(fbuf)
+    n = height * width
+    ranks = ((n - 1) // 2, n // 2)
+    return DeviceStatistics(rows, [rows, check],
+                            lambda words: _check_ranks(be, words, ranks), check)
+
+
+def _check_ranks(be: Any, final: npt.NDArray[np.uint32], ranks: tuple[int, int]) -> None:
+    """Raise :class:`GPUError` when a search of the final state set its error flag."""
+    final = np.asarray(final[:_SLOT_BYTES // 4]).reshape(3, 2, _STATE_WORDS)
+    for c in range(3):
+        for i in range(2):
+            if final[c, i, 2]:
+                raise GPUError(f"{be.describe()}: denoise noise estimate counted "
+                               f"{int(final[c, i, 3])} values, fewer than rank "
+                               f"{ranks[i]} needs")
+
+
+def _record_noise_sigma(be: Any, buffer: Any, height: int, width: int) -> tuple[Any, Any]:
+    """Write the inputs of the GPU median and record its kernels.
+
+    Returns the unfinished command encoder and the search-state buffer
+    (borrowed from the pool: the caller gives it back once its own commands
+    that read it are recorded). The other scratch buffers go back to the
+    pool at once: whatever reuses them is recorded after these kernels.
+    """
     k = _SIGMA_KERNELS.get(be)
     if k is None:
         k = _SIGMA_KERNELS[be] = _SigmaKernel(be)
-    wgpu = k.wgpu
-    u = wgpu.BufferUsage
+    u = be._wgpu.BufferUsage
     n = height * width
     ranks = ((n - 1) // 2, n // 2)  # the middle order statistics (0-based)
     kr, kg, kb = ycbcr_weights()
@@ -407,15 +508,14 @@ def gpu_noise_sigma(be: Any, buffer: Any, height: int, width: int) -> F64:
         cfg[step, :8] = [width, height, step, shift, mask, ranks[0], ranks[1], 0]
         cfg[step, 8:16] = conv.reshape(-1).view(np.uint32)
     cfg_bytes = 64  # the Cfg struct: 8 u32 + 2 vec4<f32>
-    slot_bytes = _SEARCHES * _STATE_WORDS * 4
-    state_bytes = (len(_RADIX_STEPS) + 1) * slot_bytes
+    state_bytes = (len(_RADIX_STEPS) + 1) * _SLOT_BYTES
     hist_bytes = _SEARCHES * _HIST_BINS * 4
-    borrowed: list[Any] = []
+    scratch: list[Any] = []
 
     def acquire(nbytes: int, usage: int | None = None) -> Any:
         be.check_size(nbytes)
         buf = be.pool.acquire(nbytes, usage)
-        borrowed.append(buf)
+        scratch.append(buf)
         return buf
 
     def dispatch(enc: Any, name: str, step: int, bindings: list[tuple[Any, int]],
@@ -427,51 +527,37 @@ def gpu_noise_sigma(be: Any, buffer: Any, height: int, width: int) -> F64:
                                                        "size": size}})
         bg = be.device.create_bind_group(
             layout=k.pipelines[name].get_bind_group_layout(0), entries=entries)
-        cp = enc.begin_compute_pass()
+        cp = be.compute_pass(enc)
         cp.set_pipeline(k.pipelines[name])
         cp.set_bind_group(0, bg)
         cp.dispatch_workgroups(workgroups[0], workgroups[1], 1)
         cp.end()
 
-    mapped = False
+    state = be.pool.acquire(state_bytes)
     try:
         keys = acquire(3 * n * 4)
         ubuf = acquire(cfg.nbytes, u.UNIFORM | u.COPY_DST)
-        state = acquire(state_bytes)
         hist = acquire(hist_bytes)
-        readback = acquire(slot_bytes, u.MAP_READ | u.COPY_DST)
-        # every upload before the one submit (slot 0: prefix 0, nothing below)
+        # every write before the encoder is submitted (slot 0: prefix 0, nothing below)
         be.device.queue.write_buffer(ubuf, 0, cfg)
         be.device.queue.write_buffer(state, 0, np.zeros(state_bytes // 4, np.uint32))
         enc = be.device.create_command_encoder()
-        dispatch(enc, "band", 0, [(buffer, n * 16), (keys, 3 * n * 4)], (groups, 1))
+        tiles = -(-width // 16) * -(-height // 16)
+        gx = min(tiles, be.max_groups)
+        dispatch(enc, "band", 0, [(buffer, n * 16), (keys, 3 * n * 4)], (gx, -(-tiles // gx)))
         for step in range(len(_RADIX_STEPS)):
             enc.clear_buffer(hist, 0, hist_bytes)
             dispatch(enc, "hist", step, [(keys, 3 * n * 4), (hist, hist_bytes),
                                          (state, state_bytes)], (groups, _SEARCHES))
             dispatch(enc, "select", step, [(hist, hist_bytes), (state, state_bytes)],
                      (_SEARCHES, 1))
-        enc.copy_buffer_to_buffer(state, len(_RADIX_STEPS) * slot_bytes, readback, 0,
-                                  slot_bytes)
-        be.device.queue.submit([enc.finish()])
-        readback.map_sync(wgpu.MapMode.READ, 0, slot_bytes)
-        mapped = True
-        final = np.frombuffer(readback.read_mapped(0, slot_bytes), np.uint32).copy()
+    except BaseException:
+        be.pool.release(state)
+        raise
     finally:
-        if mapped:
-            readback.unmap()
-        for b in borrowed:
+        for b in scratch:
             be.pool.release(b)
-    final = final.reshape(3, 2, _STATE_WORDS)
-    for c in range(3):
-        for i in range(2):
-            if final[c, i, 2]:
-                raise GPUError(f"{be.describe()}: denoise noise estimate counted "
-                               f"{int(final[c, i, 3])} values, fewer than rank "
-                               f"{ranks[i]} needs")
-    # odd n: both ranks are the middle one, and (a + a) / 2 == a exactly
-    medians = final[..., 0].copy().view(np.float32).astype(np.float64).mean(axis=1)
-    return np.asarray(medians / MAD_TO_SIGMA / band_noise_factors(1)[0], np.float64)
+    return enc, state
 
 
 class Denoise(GlobalOp):
@@ -562,6 +648,19 @@ class Denoise(GlobalOp):
             return np.zeros(3, np.float64)
         return gpu_noise_sigma(backend, buffer, height, width)
 
+    def gpu_statistics_device(self, backend: Any, buffer: Any, height: int,
+                              width: int) -> DeviceStatistics | None:
+        """The thresholds of every level left on the GPU (:func:`gpu_threshold_rows`)."""
+        if self.is_identity():
+            return None  # no passes
+        return gpu_threshold_rows(backend, buffer, height, width,
+                                  self.thresholds(np.ones(3, np.float64)))
+
+    def gpu_passes_device(self, height: int, width: int,
+                          stats: DeviceStatistics) -> list[GpuPass]:
+        """:meth:`gpu_passes_with`, each level's threshold row copied in on the GPU."""
+        return self._passes(height, width, np.ones(3, np.float64), stats.buffer)
+
     def thresholds(self, stats: npt.NDArray[Any]) -> F64:
         """Soft thresholds float64 (5, 3): level j = 1 .. 5 (rows) by Y, Cb, Cr."""
         sigma = np.asarray(stats, np.float64).reshape(3)
@@ -599,6 +698,12 @@ class Denoise(GlobalOp):
         """The 10 WebGPU passes (see the module note, "GPU"): per level an along-x
         pass ``t_j`` and an along-y pass that thresholds band ``j`` into the
         accumulator in place; at most 3 image buffers live at any pass."""
+        return self._passes(height, width, stats)
+
+    def _passes(self, height: int, width: int, stats: npt.NDArray[Any],
+                device: Any = None) -> list[GpuPass]:
+        """The passes; ``device``: a GPU buffer whose row j (16 bytes) replaces
+        the threshold row (parameter row 4) of level j's along-y pass."""
         size = (height, width)
         if self.is_identity():
             return []  # the input unchanged
@@ -625,9 +730,10 @@ class Denoise(GlobalOp):
             y_params = np.concatenate([[[d, first, last, 0.0]], conv, taps,
                                        [[*t[j], 0.0]]]).astype(np.float32)
             # the last level's output is the op's: it takes the epilogue
+            rows = () if device is None else ((4, device, 16 * j),)
             passes.append(GpuPass(band_src if last else _IDENTITY_EPILOGUE + band_src, y_params,
                                   size, (t_j, x_in), in_place=acc, tile=(16 * GPU_RUN, 16),
-                                  epilogue=bool(last)))
+                                  epilogue=bool(last), device_rows=rows))
             if acc is None:
                 acc = f"p{len(passes) - 1}"
         return passes
