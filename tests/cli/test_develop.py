@@ -155,8 +155,11 @@ def test_batch_stop_with_jobs_reports_summary_and_starts_nothing_after(cli, phot
     assert len(fails) == 1 and "f1.jpg" in fails[0]
     assert "failed 1" in r.stdout and "not run" in r.stdout
     written = sorted(p.name for p in out.iterdir())
-    # only files already running beside the bad one (f0, f2) may have finished; no partials
-    assert set(written) <= {"f0.png", "f2.png"}
+    # files whose device stage began before the failure was seen may finish
+    # (which ones depends on thread timing; tests/workflows/test_batch.py pins
+    # the rule down deterministically); no partial or temporary files
+    assert "f1.png" not in written and all(n.endswith(".png") for n in written)
+    assert not any(n.startswith(".") for n in written)
     assert f"developed {len(written)}," in r.stdout
 
 

@@ -86,6 +86,38 @@ def test_failures_are_reported_and_stop_or_skip(tmp_path):
     assert written <= {"f0.png", "f1.png"}
 
 
+def test_no_device_stage_starts_after_a_failure_is_reported(tmp_path, monkeypatch):
+    # deterministic: the good files finish decoding only once the bad one's
+    # failure has been reported (on_file), so none of them may reach the device
+    files = _inputs(tmp_path / "in", 9, bad=frozenset({1}))
+    reported = threading.Event()
+    real_load, real_run = dev.load_input, dev.run_prepared
+    device_starts: list[Path] = []
+
+    def gated_load(f, *a, **k):
+        if f != files[1]:
+            assert reported.wait(30), "the failure was never reported"
+        return real_load(f, *a, **k)
+
+    def counting_run(prepared, *a, **k):
+        device_starts.append(prepared)
+        return real_run(prepared, *a, **k)
+
+    monkeypatch.setattr(dev, "load_input", gated_load)
+    monkeypatch.setattr(dev, "run_prepared", counting_run)
+
+    def on_file(f):
+        if f == files[1]:
+            reported.set()
+
+    todo = [(f, tmp_path / "o" / f"{f.stem}.png") for f in files]
+    res = develop_files(todo, load_presets([], ["tone.exposure=0.5"]), "cpu", jobs=3,
+                        on_file=on_file)
+    assert [f for f, _ in res.failed] == [files[1]]
+    assert res.done == [] and res.not_run == 8 and device_starts == []
+    assert not (tmp_path / "o").exists()
+
+
 def test_backend_is_started_once_on_the_device_thread(tmp_path):
     files = _inputs(tmp_path / "in", 3)
     starts: list[str] = []
