@@ -36,3 +36,20 @@ def test_small_upload_goes_through_the_queue(wgpu_backend):
     finally:
         wgpu_backend.pool.release(buf)
     assert np.array_equal(back, data)
+
+
+def test_read_only_input_uploads(wgpu_backend, monkeypatch):
+    # decoders hand over read-only arrays (numpy.asarray of a Pillow image)
+    monkeypatch.setattr(pool, "_COPY_MIN", 1 << 16)
+    st = pool.Staging(wgpu_backend.device, 1 << 20)
+    for n in (1000, 3 * st.chunk + 12):  # the queue path, then chunks
+        data = np.random.default_rng(n).integers(0, 256, n, dtype=np.uint8)
+        data.flags.writeable = False
+        buf = wgpu_backend.pool.acquire(-(-n // 16) * 16)
+        try:
+            st.upload(data, buf)
+            back = np.empty(n, np.uint8)
+            st.download(buf, back)
+        finally:
+            wgpu_backend.pool.release(buf)
+        assert np.array_equal(back, data)

@@ -90,6 +90,11 @@ class _Copy:
         edges = [n * k // COPY_THREADS // 64 * 64 for k in range(COPY_THREADS)] + [n]
         self._futures = [_pool.submit(np.copyto, dst[a:b], src[a:b]) for a, b in pairwise(edges)]
 
+    @classmethod
+    def done(cls) -> _Copy:
+        """A copy with nothing left to do."""
+        return cls(np.empty(0, np.uint8), np.empty(0, np.uint8))
+
     def wait(self) -> None:
         try:
             for f in self._futures:
@@ -126,7 +131,7 @@ def _start_fill(stg: Any, piece: npt.NDArray[np.uint8]) -> _Copy:
             return _Copy(np.frombuffer(view, np.uint8), piece, keep=view)
         del view
     stg.write_mapped(piece, 0)
-    return _Copy(piece[:0], piece[:0])
+    return _Copy.done()
 
 
 def _fill_mapped(stg: Any, piece: npt.NDArray[np.uint8]) -> None:
@@ -189,7 +194,7 @@ class Staging:
         offsets = list(range(0, n, self.chunk))
         up = self._up
         maps: list[Any] = []
-        fill = _Copy(raw[:0], raw[:0])
+        fill = _Copy.done()
         try:
             up[0].map_sync(mapw, 0, self.chunk)
             piece = _padded(raw[:self.chunk])
@@ -218,7 +223,7 @@ class Staging:
         sizes = [min(self.chunk, n - off) for off in offsets]
         down = self._down
         maps: list[Any] = []
-        drain = _Copy(raw[:0], raw[:0])
+        drain = _Copy.done()
         try:
             self._copy(src, 0, down[0], 0, sizes[0])
             down[0].map_sync(mapr, 0, sizes[0])
