@@ -23,7 +23,10 @@ WORKGROUP = 16
 PIXEL_BYTES = 16  # vec4<f32>
 _PACK_WIDTH = 4096  # 16-byte cells per row of the packing kernel's grid
 _DIMS_SLOT = 256  # bytes before a dispatch's params in its parameter buffer (binding offsets)
-EAGER = 1  # dispatches recorded before they are submitted (see _RunState.queue)
+#: dispatches recorded before they are submitted together (see _RunState.queue).
+#: Each submission costs the GPU a gap before its first kernel: W5 on an H100
+#: took 22.2 ms submitting every dispatch alone, 21.9 ms by 4, 21.8 ms by 16.
+EAGER = 16
 
 _KIND = {np.dtype(np.uint8): 0, np.dtype(np.uint16): 1, np.dtype(np.float16): 2,
          np.dtype(np.float32): 3}
@@ -569,10 +572,9 @@ class _RunState:
         """Add a dispatch; submit the earlier ones once :data:`EAGER` are waiting.
 
         Submitting as the plan is recorded lets the GPU start while the host
-        records the rest (after a statistics read-back the GPU would
-        otherwise wait for the whole remainder of the plan to be recorded).
-        The newest dispatch stays pending, so the final flush always has the
-        run's last dispatch to time.
+        records the rest; submitting a few at a time spares the GPU the gap
+        that each submission costs. The newest dispatch stays pending, so the
+        final flush always has the run's last dispatch to time.
         """
         self.pending.append(d)
         if len(self.pending) > EAGER:
