@@ -1,6 +1,7 @@
 """Transfers through the persistent staging buffers are byte-exact in both directions."""
 
 import numpy as np
+import pytest
 
 from pixelpipe.backends.wgpu import pool
 
@@ -53,3 +54,66 @@ def test_read_only_input_uploads(wgpu_backend, monkeypatch):
         finally:
             wgpu_backend.pool.release(buf)
         assert np.array_equal(back, data)
+
+
+def test_a_failed_host_copy_leaves_the_staging_usable(wgpu_backend, monkeypatch):
+    # one part of the threaded copy fails: the others are waited for, the
+    # error reaches the caller, the staging buffers end unmapped
+    monkeypatch.setattr(pool, "_COPY_MIN", 1 << 16)
+    monkeypatch.setattr(pool, "COPY_THREADS", 4)
+    monkeypatch.setattr(pool, "_pool", None)
+    st = pool.Staging(wgpu_backend.device, 1 << 20)
+    n = 3 * st.chunk
+    data = np.arange(n, dtype=np.uint32).view(np.uint8)[:n]
+    buf = wgpu_backend.pool.acquire(n)
+    real_copyto = np.copyto
+    calls = []
+
+    def flaky(dst, src):
+        calls.append(dst.size)
+        if len(calls) == 6:
+            raise MemoryError("copy failed")
+        real_copyto(dst, src)
+
+    try:
+        monkeypatch.setattr(pool.np, "copyto", flaky)
+        with pytest.raises(MemoryError, match="copy failed"):
+            st.upload(data, buf)
+        monkeypatch.setattr(pool.np, "copyto", real_copyto)
+        assert all(b.map_state == "unmapped" for b in st._up)
+        st.upload(data, buf)
+        back = np.empty(n, np.uint8)
+        st.download(buf, back)
+    finally:
+        wgpu_backend.pool.release(buf)
+    assert np.array_equal(back, data)
+
+
+def test_copy_wait_outlasts_a_failed_part(monkeypatch):
+    import threading
+    import time
+
+    monkeypatch.setattr(pool, "_COPY_MIN", 1 << 10)
+    monkeypatch.setattr(pool, "COPY_THREADS", 3)
+    monkeypatch.setattr(pool, "_pool", None)
+    started: list[int] = []
+    finished: list[int] = []
+    lock = threading.Lock()
+
+    def first_fails(dst, src):
+        with lock:
+            started.append(dst.size)
+            first = len(started) == 1
+        if first:
+            raise ValueError("first part fails")
+        time.sleep(0.2)
+        dst[:] = src
+        finished.append(dst.size)
+
+    monkeypatch.setattr(pool.np, "copyto", first_fails)
+    src = np.ones(6 << 10, np.uint8)
+    dst = np.zeros_like(src)
+    with pytest.raises(ValueError, match="first part fails"):
+        pool._Copy(dst, src).wait()
+    # the two other parts had finished before wait() let go of the copy
+    assert len(finished) == 2

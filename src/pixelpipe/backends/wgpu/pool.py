@@ -6,6 +6,7 @@ import os
 import threading
 from collections import defaultdict
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_all
 from itertools import pairwise
 from typing import Any
 
@@ -55,11 +56,12 @@ class BufferPool:
         self._free.clear()
 
 
-#: Host threads that copy into and out of mapped staging memory: one thread
-#: does not reach the host's memory bandwidth, and more than eight gained
-#: nothing steady (H100 host, 16 cores, 384 MB, 64 MiB chunks, up / down:
-#: 27.7 / 24.9 GB/s with 8 threads, 26.6 / 29.8 with 12, 25.6 / 25.9 with
-#: 16; benchmarks/transfer_probe.py).
+#: Host threads that copy into and out of mapped staging memory. One thread
+#: does not reach the host's memory bandwidth. Uploads gain nothing past
+#: eight (the bus bounds the host's writes into mapped device memory);
+#: downloads gained up to a third with twelve on a quiet host and nothing on
+#: a loaded one (docs/performance.md, benchmarks/transfer_probe.py). Eight
+#: leave the other cores to the codec threads of a batch.
 COPY_THREADS = min(8, os.cpu_count() or 1)
 _COPY_MIN = 4 << 20  # below this one thread is faster than handing out work
 _pool: ThreadPoolExecutor | None = None
@@ -96,12 +98,22 @@ class _Copy:
         return cls(np.empty(0, np.uint8), np.empty(0, np.uint8))
 
     def wait(self) -> None:
+        """Return once every part has finished; then raise the first part's error.
+
+        Also when one part fails or the wait is interrupted (Ctrl-C), the
+        other parts are waited for before anything is let go: their threads
+        still write into ``dst``, which may be mapped memory.
+        """
+        futures = self._futures
         try:
-            for f in self._futures:
-                f.result()
-        finally:
-            self._futures = []
-            self._keep = None
+            wait_all(futures)
+        except BaseException:
+            wait_all(futures)  # the threads still copy: let them finish first
+            raise
+        self._futures = []
+        self._keep = None
+        for f in futures:
+            f.result()
 
 
 def _parallel_copy(dst: npt.NDArray[np.uint8], src: npt.NDArray[np.uint8]) -> None:
@@ -250,12 +262,12 @@ def _settle(bufs: list[Any], maps: list[Any], copy: _Copy) -> None:
     """
     try:
         copy.wait()
-    except Exception:  # the transfer's own error is the one to report
+    except BaseException:  # the transfer's own error is the one to report
         pass
     for m in maps:  # a map requested by a transfer that raised
         try:
             m.sync_wait()
-        except Exception:  # the transfer's own error is the one to report
+        except BaseException:  # the transfer's own error is the one to report
             pass
     for b in bufs:
         if b.map_state == "mapped":
