@@ -108,7 +108,9 @@ class WgpuBackend(Backend):
         #: (a buffer goes back to the pool as soon as no later pass reads it)
         self.last_run_bytes = 0
         self._timer = _PassTimer(self.device) if "timestamp-query" in self.device.features else None
-        self._run: _RunState | None = None  # the plan run being recorded (under _lock)
+        # the plan run this thread is recording (under _lock); per thread, so that
+        # kernels another thread records outside a run do not count as this run's
+        self._active = threading.local()
 
     def describe(self) -> str:
         return f"wgpu: {self.info['name']} ({self.info['backend']}, {self.info['type']})"
@@ -121,7 +123,7 @@ class WgpuBackend(Backend):
         timestamp, whoever records it (an op's statistics kernels included),
         and ``last`` marks the run's final pass, which writes the end.
         """
-        run, timer = self._run, self._timer
+        run, timer = getattr(self._active, "run", None), self._timer
         stamps = None
         if run is not None and timer is not None:
             stamps = timer.writes(not run.started, last)
@@ -226,7 +228,7 @@ class WgpuBackend(Backend):
         with self._lock:
             run = _RunState(self)
             try:
-                self._run = run
+                self._active.run = run
                 cur = self._put(x, channels, run)
                 cur, size = self._record_plan(plan, cur, x.shape[:2], run)
                 result = self._get(cur, size, out_dt, out_c, run)
@@ -236,7 +238,7 @@ class WgpuBackend(Backend):
             except Exception as exc:
                 raise GPUError(f"{self.describe()}: {exc}") from exc
             finally:
-                self._run = None
+                self._active.run = None
                 run.release()
         self.kernels_dispatched = run.dispatched
         self.last_run_bytes = run.peak_bytes
@@ -278,14 +280,14 @@ class WgpuBackend(Backend):
                             run = _RunState(self)
                             runs.append(run)
                             run.keep.append(src)
-                            self._run = run
+                            self._active.run = run
                             self._record_plan(plan, src, x.shape[:2], run)
                             run.flush(final=True)
                         times = timer.read_all(repeat)
                         for run in runs:
                             run.verify()
                     finally:
-                        self._run = None
+                        self._active.run = None
                         # buffers go back only now: the runs were in flight together
                         for run in runs:
                             run.release()
@@ -405,14 +407,15 @@ class WgpuBackend(Backend):
         block[:8] = dims
         block[_DIMS_SLOT // 4:] = params.reshape(-1).view(np.uint32)
         self.check_size(block.nbytes)
+        for row, _, _ in d.device_rows:
+            if not 0 <= row < params.shape[0]:
+                raise GPUError(f"a device parameter row {row} outside the pass's "
+                               f"{params.shape[0]} rows")
         pbuf = self.pool.acquire(block.nbytes, u.STORAGE | u.UNIFORM | u.COPY_DST)
         self.device.queue.write_buffer(pbuf, 0, block)
         for row, src, offset in d.device_rows:
             # after the write above (queue writes land before this submission's
             # commands), before the pass: the statistics computed on the GPU
-            if not 0 <= row < params.shape[0]:
-                raise GPUError(f"a device parameter row {row} outside the pass's "
-                               f"{params.shape[0]} rows")
             enc.copy_buffer_to_buffer(src, offset, pbuf, _DIMS_SLOT + 16 * row, 16)
         entries = [
             {"binding": 0, "resource": {"buffer": d.output, "offset": 0,
