@@ -118,3 +118,35 @@ def test_device_statistics_buffers_return_to_the_pool(wgpu_backend):
     for _ in range(3):
         pipe.run(x, backend=wgpu_backend)
     assert wgpu_backend.pool.created == created
+
+
+def test_several_global_ops_in_one_plan(wgpu_backend):
+    # each op's statistics row is copied out of the shared selection state
+    # before the next op rewrites it
+    x = random_rgba((36, 52), seed=45, low=0.0, high=1.4)
+    pipe = Pipeline([ops.Dehaze(amount=70.0), ops.Denoise(luminance=60, color=30),
+                     ops.Dehaze(amount=-40.0), ops.Denoise(luminance=20, color=80, detail=50)])
+    assert_close(pipe.run(x, backend=wgpu_backend), pipe.run(x, backend="cpu"), 3e-5,
+                 what="dehaze, denoise, dehaze, denoise")
+
+
+def test_time_resident_with_statistics_on_the_gpu(wgpu_backend, monkeypatch):
+    if wgpu_backend._timer is None:
+        pytest.skip("the adapter has no timestamp queries")  # llvmpipe has them
+    x = random_rgba((40, 48), seed=46, low=0.0, high=1.2)
+    pipe = Pipeline([ops.Dehaze(amount=60.0), ops.Denoise(luminance=50)])
+    times = wgpu_backend.time_resident(pipe.plan(), x, repeat=3)
+    assert len(times) == 3 and all(t > 0 for t in times)
+    # the runs in flight together left the backend in order
+    assert_close(pipe.run(x, backend=wgpu_backend), pipe.run(x, backend="cpu"), 3e-5,
+                 what="after time_resident")
+    real = dh.gpu_airlight_device
+
+    def failing(be, buffer, height, width):
+        stats = real(be, buffer, height, width)
+        stats.check = lambda words: dh._check_flag(be, 0)
+        return stats
+
+    monkeypatch.setattr(dh, "gpu_airlight_device", failing)
+    with pytest.raises(GPUError, match="found no pixel"):
+        wgpu_backend.time_resident(pipe.plan(), x, repeat=2)

@@ -239,6 +239,17 @@ def _gpu_sigma(be, x):
         be.pool.release(buf)
 
 
+def test_gpu_noise_sigma_band_tiles_fold_into_the_dispatch(wgpu_backend, monkeypatch):
+    # 30 tiles of 16 x 16 over at most 4 workgroups per row: a 4 x 8 grid whose
+    # last two workgroups have no tile; the same keys as the unfolded dispatch
+    x = random_rgba((70, 90), seed=19, low=0.0, high=1.0)
+    unfolded = _gpu_sigma(wgpu_backend, x)
+    monkeypatch.setattr(wgpu_backend, "max_groups", 4)
+    folded = _gpu_sigma(wgpu_backend, x)
+    np.testing.assert_array_equal(folded, unfolded)
+    np.testing.assert_allclose(folded, dn.noise_sigma(x), rtol=1e-5, atol=2e-7)
+
+
 @pytest.mark.parametrize("shape", [*SIZES, (64, 65)])
 def test_gpu_noise_sigma_matches_reference(shape, wgpu_backend):
     # the GPU computes w1 in float32 and finds its exact median (even and

@@ -434,7 +434,10 @@ class Dehaze(GlobalOp):
 
     def gpu_statistics(self, backend: Any, buffer: Any, height: int,
                        width: int) -> npt.NDArray[np.float32] | None:
-        """The airlight computed on the GPU from ``buffer``; equal to :meth:`statistics`."""
+        """The airlight computed on the GPU from ``buffer`` and read back; equal to
+        :meth:`statistics`. Inside a plan the backend uses
+        :meth:`gpu_statistics_device` instead; this read-back path serves
+        stand-alone use and the bit-for-bit tests."""
         if self.is_identity():
             return np.ones(3, np.float32)  # unused by the identity pass
         return gpu_airlight(backend, buffer, height, width)
@@ -654,12 +657,17 @@ def gpu_airlight_device(be: Any, buffer: Any, height: int, width: int) -> Device
     sel = _Selector.get(be)
     row = be.pool.acquire(16, u.STORAGE | u.COPY_SRC | u.COPY_DST)
     flag = be.pool.acquire(16, u.MAP_READ | u.COPY_DST)
-    with sel.lock:
-        enc = _record_airlight(be, sel, buffer, height, width)
-        # the run's own copies: a later dehaze in the same plan reuses the state
-        enc.copy_buffer_to_buffer(sel.state, _ROW_OFFSET, row, 0, 16)
-        enc.copy_buffer_to_buffer(sel.state, _FLAG_OFFSET, flag, 0, 16)
-        be.device.queue.submit([enc.finish()])
+    try:
+        with sel.lock:
+            enc = _record_airlight(be, sel, buffer, height, width)
+            # the run's own copies: a later dehaze in the same plan reuses the state
+            enc.copy_buffer_to_buffer(sel.state, _ROW_OFFSET, row, 0, 16)
+            enc.copy_buffer_to_buffer(sel.state, _FLAG_OFFSET, flag, 0, 16)
+            be.device.queue.submit([enc.finish()])
+    except BaseException:
+        be.pool.release(row)
+        be.pool.release(flag)
+        raise
     return DeviceStatistics(row, [row, flag], lambda words: _check_flag(be, int(words[0])), flag)
 
 

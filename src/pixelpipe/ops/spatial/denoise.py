@@ -361,10 +361,8 @@ class _SigmaKernel:
     """The compiled pipelines of :func:`gpu_noise_sigma` for one device."""
 
     def __init__(self, be: Any) -> None:
-        import wgpu
-
-        self.wgpu = wgpu
-        common = (load_wgsl(__package__, "denoise_common.wgsl")
+        common = (f"const RADIX_STEPS: u32 = {len(_RADIX_STEPS)}u;\n"
+                  + load_wgsl(__package__, "denoise_common.wgsl")
                   + load_wgsl(__package__, "denoise_sigma_cfg.wgsl"))
         self.pipelines = {}
         for name in ("band", "hist", "select", "rows"):
@@ -442,30 +440,32 @@ def gpu_threshold_rows(be: Any, buffer: Any, height: int, width: int,
     fbuf = be.pool.acquire(factors.nbytes, u.STORAGE | u.COPY_DST)
     rows = be.pool.acquire(factors.nbytes, u.STORAGE | u.COPY_SRC | u.COPY_DST)
     check = be.pool.acquire(_SLOT_BYTES, u.MAP_READ | u.COPY_DST)
+    state = None
     try:
         be.device.queue.write_buffer(fbuf, 0, factors)
         enc, state = _record_noise_sigma(be, buffer, height, width)
+        pipe = _SIGMA_KERNELS[be].pipelines["rows"]
+        bg = be.device.create_bind_group(layout=pipe.get_bind_group_layout(0), entries=[
+            {"binding": 0, "resource": {"buffer": fbuf, "offset": 0, "size": factors.nbytes}},
+            {"binding": 2, "resource": {"buffer": state, "offset": 0, "size": int(state.size)}},
+            {"binding": 3, "resource": {"buffer": rows, "offset": 0, "size": factors.nbytes}},
+        ])
+        cp = be.compute_pass(enc)
+        cp.set_pipeline(pipe)
+        cp.set_bind_group(0, bg)
+        cp.dispatch_workgroups(1, 1, 1)
+        cp.end()
+        enc.copy_buffer_to_buffer(state, _FINAL_SLOT, check, 0, _SLOT_BYTES)
+        be.device.queue.submit([enc.finish()])
     except BaseException:
-        for b in (fbuf, rows, check):
-            be.pool.release(b)
+        be.pool.release(rows)
+        be.pool.release(check)
         raise
-    k = _SIGMA_KERNELS[be]
-    pipe = k.pipelines["rows"]
-    bg = be.device.create_bind_group(layout=pipe.get_bind_group_layout(0), entries=[
-        {"binding": 0, "resource": {"buffer": fbuf, "offset": 0, "size": factors.nbytes}},
-        {"binding": 2, "resource": {"buffer": state, "offset": 0, "size": int(state.size)}},
-        {"binding": 3, "resource": {"buffer": rows, "offset": 0, "size": factors.nbytes}},
-    ])
-    cp = be.compute_pass(enc)
-    cp.set_pipeline(pipe)
-    cp.set_bind_group(0, bg)
-    cp.dispatch_workgroups(1, 1, 1)
-    cp.end()
-    enc.copy_buffer_to_buffer(state, _FINAL_SLOT, check, 0, _SLOT_BYTES)
-    be.device.queue.submit([enc.finish()])
-    # later work that reuses these is recorded, and so runs, after the kernels
-    be.pool.release(state)
-    be.pool.release(fbuf)
+    finally:
+        # later work that reuses these is recorded, and so runs, after the kernels
+        if state is not None:
+            be.pool.release(state)
+        be.pool.release(fbuf)
     n = height * width
     ranks = ((n - 1) // 2, n // 2)
     return DeviceStatistics(rows, [rows, check],
@@ -643,7 +643,10 @@ class Denoise(GlobalOp):
 
     def gpu_statistics(self, backend: Any, buffer: Any, height: int,
                        width: int) -> npt.NDArray[Any] | None:
-        """Noise sigma of Y, Cb, Cr computed on the GPU (:func:`gpu_noise_sigma`)."""
+        """Noise sigma of Y, Cb, Cr computed on the GPU and read back
+        (:func:`gpu_noise_sigma`). Inside a plan the backend uses
+        :meth:`gpu_statistics_device` instead; this read-back path serves
+        stand-alone use and the tests against the reference."""
         if self.is_identity():
             return np.zeros(3, np.float64)
         return gpu_noise_sigma(backend, buffer, height, width)

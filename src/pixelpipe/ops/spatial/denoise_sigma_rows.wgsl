@@ -4,13 +4,12 @@
 // factors, per level the thresholds per unit median for Y, Cb, Cr; 2: the
 // search state of denoise_sigma_select.wgsl, whose final slot holds each
 // channel's two middle values; 3: the rows written, one vec4 per level,
-// which the band passes copy into their parameters).
+// which the band passes copy into their parameters). The host prepends
+// RADIX_STEPS, the number of radix steps (the final slot's index).
 
 @group(0) @binding(0) var<storage, read> factors: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> state: array<u32>;
 @group(0) @binding(3) var<storage, read_write> rows: array<vec4<f32>>;
-
-const RADIX_STEPS: u32 = 3u;
 
 @compute @workgroup_size(1)
 fn main() {
