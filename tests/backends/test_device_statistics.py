@@ -79,7 +79,8 @@ def test_dehaze_then_denoise_waits_only_at_the_end(wgpu_backend, monkeypatch):
     assert events.index("map") < last_pass
 
 
-def test_a_failed_check_fails_the_run(wgpu_backend, monkeypatch):
+def _failing_airlight_check(monkeypatch):
+    """Make dehaze's check after the run see the flag "no pixel selected"."""
     real = dh.gpu_airlight_device
 
     def failing(be, buffer, height, width):
@@ -88,6 +89,10 @@ def test_a_failed_check_fails_the_run(wgpu_backend, monkeypatch):
         return stats
 
     monkeypatch.setattr(dh, "gpu_airlight_device", failing)
+
+
+def test_a_failed_check_fails_the_run(wgpu_backend, monkeypatch):
+    _failing_airlight_check(monkeypatch)
     x = random_rgba((20, 24), seed=43)
     with pytest.raises(GPUError, match="found no pixel"):
         Pipeline([ops.Dehaze(amount=50.0)]).run(x, backend=wgpu_backend)
@@ -140,13 +145,6 @@ def test_time_resident_with_statistics_on_the_gpu(wgpu_backend, monkeypatch):
     # the runs in flight together left the backend in order
     assert_close(pipe.run(x, backend=wgpu_backend), pipe.run(x, backend="cpu"), 3e-5,
                  what="after time_resident")
-    real = dh.gpu_airlight_device
-
-    def failing(be, buffer, height, width):
-        stats = real(be, buffer, height, width)
-        stats.check = lambda words: dh._check_flag(be, 0)
-        return stats
-
-    monkeypatch.setattr(dh, "gpu_airlight_device", failing)
+    _failing_airlight_check(monkeypatch)
     with pytest.raises(GPUError, match="found no pixel"):
         wgpu_backend.time_resident(pipe.plan(), x, repeat=2)

@@ -56,12 +56,17 @@ def test_read_only_input_uploads(wgpu_backend, monkeypatch):
         assert np.array_equal(back, data)
 
 
+def _copy_threads(monkeypatch, threads, min_bytes):
+    """Threaded copies from ``min_bytes`` on, over ``threads`` threads of a fresh pool."""
+    monkeypatch.setattr(pool, "_COPY_MIN", min_bytes)
+    monkeypatch.setattr(pool, "COPY_THREADS", threads)
+    monkeypatch.setattr(pool, "_pool", None)
+
+
 def test_a_failed_host_copy_leaves_the_staging_usable(wgpu_backend, monkeypatch):
     # one part of the threaded copy fails: the others are waited for, the
     # error reaches the caller, the staging buffers end unmapped
-    monkeypatch.setattr(pool, "_COPY_MIN", 1 << 16)
-    monkeypatch.setattr(pool, "COPY_THREADS", 4)
-    monkeypatch.setattr(pool, "_pool", None)
+    _copy_threads(monkeypatch, 4, 1 << 16)
     st = pool.Staging(wgpu_backend.device, 1 << 20)
     n = 3 * st.chunk
     data = np.arange(n, dtype=np.uint32).view(np.uint8)[:n]
@@ -93,9 +98,7 @@ def test_copy_wait_outlasts_a_failed_part(monkeypatch):
     import threading
     import time
 
-    monkeypatch.setattr(pool, "_COPY_MIN", 1 << 10)
-    monkeypatch.setattr(pool, "COPY_THREADS", 3)
-    monkeypatch.setattr(pool, "_pool", None)
+    _copy_threads(monkeypatch, 3, 1 << 10)
     started: list[int] = []
     finished: list[int] = []
     lock = threading.Lock()
