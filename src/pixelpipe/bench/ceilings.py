@@ -38,27 +38,17 @@ def host_memcpy(nbytes: int, threads: int, repeat: int = 3) -> float:
         return nbytes / _best(copy, repeat)
 
 
-_COPY_KERNEL = """
-@compute @workgroup_size(16, 16)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-    let p = pixel_coord(wid, lid);
-    if (p.x >= dims.out_w || p.y >= dims.out_h) {
-        return;
-    }
-    let i = p.y * dims.out_w + p.x;
-    dst[i] = src0[i];
-}
-"""
-
-
 def device_copy_time(be: WgpuBackend, height: int, width: int, repeat: int = 10) -> float | None:
     """GPU seconds for a WGSL kernel that copies an RGBA float32 image once (read + write).
 
-    The same dispatch shape and memory layout as every pixelpipe kernel, so
-    it is the roofline of a memory-bound pointwise stage. Timed with the data
+    The kernel the fuser writes for an empty chain of pointwise ops: the
+    dispatch shape (16 columns x 64 rows per workgroup, 4 pixels per
+    invocation) and memory layout of every fused pointwise kernel, so it is
+    the roofline of a memory-bound pointwise stage. Timed with the data
     resident on the GPU, runs back to back, after as many warm-up runs. None
     without timestamp queries.
     """
+    from pixelpipe.backends.wgpu.fuse import fused_shader, fused_tile
     from pixelpipe.ops.base import GpuPass, Op, OpKind
     from pixelpipe.pipeline.plan import Plan, Stage
 
@@ -66,7 +56,8 @@ def device_copy_time(be: WgpuBackend, height: int, width: int, repeat: int = 10)
         kind = OpKind.GEOMETRY
 
         def gpu_passes(self, h: int, w: int) -> list[GpuPass]:
-            return [GpuPass(_COPY_KERNEL, np.zeros((1, 4), np.float32), (h, w))]
+            body, _ = fused_shader([])  # a fused pointwise kernel with no ops: a copy
+            return [GpuPass(body, np.zeros((1, 4), np.float32), (h, w), tile=fused_tile())]
 
     x = np.zeros((height, width, 4), np.float32)
     plan = Plan((Stage((_Copy(),)),))
