@@ -48,12 +48,18 @@ def test_read_only_input_uploads(wgpu_backend, monkeypatch):
         data.flags.writeable = False
         buf = wgpu_backend.pool.acquire(-(-n // 16) * 16)
         try:
-            st.upload(data, buf)
-            back = np.empty(n, np.uint8)
-            st.download(buf, back)
+            back = _round_trip(st, data, buf)
         finally:
             wgpu_backend.pool.release(buf)
         assert np.array_equal(back, data)
+
+
+def _round_trip(st, data, buf):
+    """``data`` (uint8) up into ``buf`` and back down through the staging ``st``."""
+    st.upload(data, buf)
+    back = np.empty(data.size, np.uint8)
+    st.download(buf, back)
+    return back
 
 
 def _copy_threads(monkeypatch, threads, min_bytes):
@@ -86,9 +92,7 @@ def test_a_failed_host_copy_leaves_the_staging_usable(wgpu_backend, monkeypatch)
             st.upload(data, buf)
         monkeypatch.setattr(pool.np, "copyto", real_copyto)
         assert all(b.map_state == "unmapped" for b in st._up)
-        st.upload(data, buf)
-        back = np.empty(n, np.uint8)
-        st.download(buf, back)
+        back = _round_trip(st, data, buf)
     finally:
         wgpu_backend.pool.release(buf)
     assert np.array_equal(back, data)
