@@ -136,8 +136,8 @@ def test_several_global_ops_in_one_plan(wgpu_backend):
 
 
 def test_time_resident_with_statistics_on_the_gpu(wgpu_backend, monkeypatch):
-    if wgpu_backend._timer is None:
-        pytest.skip("the adapter has no timestamp queries")  # llvmpipe has them
+    # llvmpipe and the GPUs have timestamp queries; without them time_resident
+    # raises GPUError and this test fails
     x = random_rgba((40, 48), seed=46, low=0.0, high=1.2)
     pipe = Pipeline([ops.Dehaze(amount=60.0), ops.Denoise(luminance=50)])
     times = wgpu_backend.time_resident(pipe.plan(), x, repeat=3)
