@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +14,7 @@ import numpy.typing as npt
 from pixelpipe.backends.base import Backend
 from pixelpipe.backends.wgpu.device import create_device
 from pixelpipe.backends.wgpu.fuse import epilogue_source, fused_shader, fused_tile
-from pixelpipe.backends.wgpu.pool import BufferPool, Staging
+from pixelpipe.backends.wgpu.pool import BufferPool, Staging, read_back
 from pixelpipe.errors import GPUError, ParameterError
 from pixelpipe.ops.base import Array, DeviceStatistics, GlobalOp, GpuPass, load_wgsl
 from pixelpipe.pipeline.plan import Plan
@@ -471,13 +472,14 @@ class _RunState:
         self.peak_bytes = 0  # the most held at once
         self.keep: list[Any] = []  # buffers that must outlive the plan (resident inputs)
         self.started = False  # a compute pass has been recorded (the first takes the start stamp)
-        self.checks: list[DeviceStatistics] = []  # verified after the run
+        #: (check, MAP_READ buffer) of the run's device statistics, verified after it
+        self.checks: list[tuple[Callable[[npt.NDArray[np.uint32]], None], Any]] = []
 
     def adopt(self, stats: DeviceStatistics) -> None:
         """Own the buffers of statistics left on the GPU; verify them after the run."""
         self.owned.extend(stats.buffers)
         if stats.check is not None:
-            self.checks.append(stats)
+            self.checks.append((stats.check, stats.check_buffer))
 
     def verify(self) -> None:
         """Run the checks of the run's device statistics (after the GPU finished).
@@ -485,15 +487,8 @@ class _RunState:
         Raises :class:`GPUError` when one failed: the run's result is then
         not used.
         """
-        for st in self.checks:
-            buf = st.check_buffer
-            buf.map_sync(self.be._wgpu.MapMode.READ, 0, int(buf.size))
-            try:
-                words = np.frombuffer(buf.read_mapped(0, int(buf.size)), np.uint32).copy()
-            finally:
-                buf.unmap()
-            assert st.check is not None
-            st.check(words)
+        for check, buf in self.checks:
+            check(read_back(buf, int(buf.size)))
 
     def acquire(self, nbytes: int) -> Any:
         self.be.check_size(nbytes)
@@ -623,7 +618,6 @@ class _PassTimer:
         size = self._STRIDE * slots
         self.resolved = device.create_buffer(size=size, usage=u.QUERY_RESOLVE | u.COPY_SRC)
         self.readback = device.create_buffer(size=size, usage=u.MAP_READ | u.COPY_DST)
-        self._wgpu = wgpu
 
     def writes(self, first: bool, last: bool) -> dict[str, Any] | None:
         if not (first or last):
@@ -651,8 +645,6 @@ class _PassTimer:
 
     def read_all(self, n: int) -> list[float]:
         """Seconds of slots ``0 .. n - 1`` (waits for the GPU)."""
-        self.readback.map_sync(self._wgpu.MapMode.READ, 0, self._STRIDE * n)
-        raw = np.frombuffer(self.readback.read_mapped(0, self._STRIDE * n), np.uint64).copy()
-        self.readback.unmap()
+        raw = read_back(self.readback, self._STRIDE * n, np.uint64)
         t = raw.reshape(n, self._STRIDE // 8)[:, :2]
         return [float(b - a) * 1e-9 for a, b in t]

@@ -121,6 +121,22 @@ def _parallel_copy(dst: npt.NDArray[np.uint8], src: npt.NDArray[np.uint8]) -> No
     _Copy(dst, src).wait()
 
 
+def read_back(buf: Any, nbytes: int, dtype: Any = np.uint32) -> npt.NDArray[Any]:
+    """A copy of the first ``nbytes`` of the MAP_READ buffer ``buf`` as ``dtype``.
+
+    Maps ``buf`` (waiting for the GPU work that writes it), copies, unmaps,
+    also when the read fails. For small results (statistics, timestamps);
+    images go through :class:`Staging`.
+    """
+    import wgpu
+
+    buf.map_sync(wgpu.MapMode.READ, 0, nbytes)
+    try:
+        return np.frombuffer(buf.read_mapped(0, nbytes), dtype).copy()
+    finally:
+        buf.unmap()
+
+
 def _padded(raw: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
     """``raw`` itself, or a copy padded with zeros to a multiple of 4 bytes."""
     if raw.size % 4 == 0:

@@ -736,7 +736,7 @@ class _Selector:
     def __init__(self, be: Any) -> None:
         import wgpu
 
-        self.wgpu, self.device = wgpu, be.device
+        self.device = be.device
         dev = be.device
         S = wgpu.ShaderStage.COMPUTE
         bt = wgpu.BufferBindingType
@@ -791,9 +791,6 @@ class _Selector:
 
     def read(self) -> npt.NDArray[np.uint32]:
         """The result words (RGBA bits, flag, padding): the only map of a call."""
-        self.readback.map_sync(self.wgpu.MapMode.READ, 0, _RESULT_BYTES)
-        try:
-            return np.frombuffer(self.readback.read_mapped(0, _RESULT_BYTES),
-                                 np.uint32).copy()
-        finally:
-            self.readback.unmap()
+        from pixelpipe.backends.wgpu.pool import read_back
+
+        return read_back(self.readback, _RESULT_BYTES)

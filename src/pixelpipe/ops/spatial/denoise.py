@@ -396,6 +396,8 @@ def gpu_noise_sigma(be: Any, buffer: Any, height: int, width: int) -> F64:
     Raises :class:`~pixelpipe.errors.GPUError` when a rank falls outside the
     counted keys (a GPU fault: every key is counted).
     """
+    from pixelpipe.backends.wgpu.pool import read_back
+
     u = be._wgpu.BufferUsage
     readback = be.pool.acquire(_SLOT_BYTES, u.MAP_READ | u.COPY_DST)
     try:
@@ -403,11 +405,7 @@ def gpu_noise_sigma(be: Any, buffer: Any, height: int, width: int) -> F64:
         enc.copy_buffer_to_buffer(state, _FINAL_SLOT, readback, 0, _SLOT_BYTES)
         be.device.queue.submit([enc.finish()])
         be.pool.release(state)
-        readback.map_sync(be._wgpu.MapMode.READ, 0, _SLOT_BYTES)
-        try:
-            final = np.frombuffer(readback.read_mapped(0, _SLOT_BYTES), np.uint32).copy()
-        finally:
-            readback.unmap()
+        final = read_back(readback, _SLOT_BYTES)
     finally:
         be.pool.release(readback)
     n = height * width
