@@ -145,9 +145,7 @@ def staging_parts(be: WgpuBackend, chunk: int = 64 << 20, repeat: int = 3) -> di
         down.map_sync(wgpu.MapMode.READ, 0, chunk)
 
         def drain() -> None:
-            view = down.read_mapped(0, chunk, copy=False)
-            pool._parallel_copy(host, np.frombuffer(view, np.uint8))
-            del view
+            pool._start_drain(down, chunk, host).wait()
 
         drain()
         rates["drain"] = chunk / _best(drain, repeat)
