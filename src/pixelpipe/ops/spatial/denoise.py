@@ -384,11 +384,11 @@ def gpu_noise_sigma(be: Any, buffer: Any, height: int, width: int) -> F64:
 
     ``be`` is the :class:`~pixelpipe.backends.wgpu.backend.WgpuBackend`;
     ``buffer`` holds ``height * width`` RGBA float32 pixels, row-major.
-    The band ``w1`` is computed in float32 (one pass over 16 x 16 tiles held
-    in workgroup memory) and its exact
-    median found by a three-step radix select on the float32 bit patterns
-    (12 + 12 + 8 bits), each step a histogram pass and a digit-selection
-    pass on the GPU (six searches: 3 channels x the 2 middle ranks). All
+    The band ``w1`` is computed in float32 (one pass over 16 x 16 tiles
+    held in workgroup memory) and its exact median found by a three-step
+    radix select on the float32 bit patterns (12 + 12 + 8 bits), each step
+    a histogram pass and a digit-selection pass on the GPU (six searches:
+    3 channels x the 2 middle ranks). All
     work is one submit; the only read-back is the 96-byte search state (the
     selected keys and an error flag). Matches the float64 reference to
     float32 rounding of ``w1`` (about 1e-7 relative). Returns float64 (3,).
@@ -402,14 +402,15 @@ def gpu_noise_sigma(be: Any, buffer: Any, height: int, width: int) -> F64:
     readback = be.pool.acquire(_SLOT_BYTES, u.MAP_READ | u.COPY_DST)
     try:
         enc, state = _record_noise_sigma(be, buffer, height, width)
-        enc.copy_buffer_to_buffer(state, _FINAL_SLOT, readback, 0, _SLOT_BYTES)
-        be.device.queue.submit([enc.finish()])
-        be.pool.release(state)
+        try:
+            enc.copy_buffer_to_buffer(state, _FINAL_SLOT, readback, 0, _SLOT_BYTES)
+            be.device.queue.submit([enc.finish()])
+        finally:
+            be.pool.release(state)
         final = read_back(readback, _SLOT_BYTES)
     finally:
         be.pool.release(readback)
-    n = height * width
-    _check_ranks(be, final, ((n - 1) // 2, n // 2))
+    _check_ranks(be, final, _middle_ranks(height * width))
     final = final.reshape(3, 2, _STATE_WORDS)
     # odd n: both ranks are the middle one, and (a + a) / 2 == a exactly
     medians = final[..., 0].copy().view(np.float32).astype(np.float64).mean(axis=1)
@@ -464,10 +465,14 @@ def gpu_threshold_rows(be: Any, buffer: Any, height: int, width: int,
         if state is not None:
             be.pool.release(state)
         be.pool.release(fbuf)
-    n = height * width
-    ranks = ((n - 1) // 2, n // 2)
+    ranks = _middle_ranks(height * width)
     return DeviceStatistics(rows, [rows, check],
                             lambda words: _check_ranks(be, words, ranks), check)
+
+
+def _middle_ranks(n: int) -> tuple[int, int]:
+    """The 0-based ranks of the middle order statistics of ``n`` values (equal for odd n)."""
+    return (n - 1) // 2, n // 2
 
 
 def _check_ranks(be: Any, final: npt.NDArray[np.uint32], ranks: tuple[int, int]) -> None:
@@ -494,7 +499,7 @@ def _record_noise_sigma(be: Any, buffer: Any, height: int, width: int) -> tuple[
         k = _SIGMA_KERNELS[be] = _SigmaKernel(be)
     u = be._wgpu.BufferUsage
     n = height * width
-    ranks = ((n - 1) // 2, n // 2)  # the middle order statistics (0-based)
+    ranks = _middle_ranks(n)
     kr, kg, kb = ycbcr_weights()
     conv = np.array([[kr, kg, kb, 1.0 / kg],
                      [1.0 / (2.0 * (1.0 - kb)), 1.0 / (2.0 * (1.0 - kr)),
