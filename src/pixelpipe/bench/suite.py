@@ -374,17 +374,18 @@ def w6(x: F32, n_files: int, adapter: str | None, log: Callable[[str], None],
                 t = min(batches)
                 # each batch against the floor run just before it: the drift cancels
                 ratios = sorted(f / b for f, b in zip(floors, batches, strict=True))
+                median = statistics.median(ratios)
                 out.append(Result(
                     "W6", f"develop_files wgpu in-process, warm ({jobs} jobs)",
                     wall_s=t, note=f"{n_files / t:.2f} files/s; {share(t)} best vs best; "
                                    f"against the floor run before it: median "
-                                   f"{ratios[len(ratios) // 2]:.0%} (runs "
+                                   f"{median:.0%} (runs "
                                    + ", ".join(f"{r:.0%}" for r in ratios) + "); "
                                    f"{runs(batches)}; started backend, shaders compiled by one "
                                    f"warm-up file (not timed); {jobs} codec threads + 1 device "
                                    "thread",
                     extra={"floor_s": floors, "batch_s": batches,
-                           "median_ratio": ratios[len(ratios) // 2]}))
+                           "median_ratio": median}))
             else:
                 out.append(Result("W6", "develop_files wgpu in-process",
                                   note=failure or "failed"))
